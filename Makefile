@@ -1,0 +1,40 @@
+# The two commands of the README:
+#   make demo   sets up .venv (if needed) and runs the demo on the built-in synthetic faces
+#   make test   sets up .venv (if needed) and runs every test, notebooks included
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-slow install export readme docs-preview bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing vae_faces and its pinned dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vae-faces-demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	VAE_FACES_SLOW=1 $(BIN)/python -m pytest
+
+export: $(STAMP)
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
+
+readme: $(STAMP)
+	$(BIN)/python tools/readme.py
+
+docs-preview: $(STAMP)
+	$(BIN)/python tools/docs_preview.py
+
+clean:
+	rm -rf _proc _docs build dist *.egg-info .pytest_cache

@@ -1,0 +1,209 @@
+"""Training throughput: our loop (vae_faces.train) against a plain fp32 reference loop written the tutorial's way.
+
+Both train the tutorial architecture (`VAEConfig()`, latent 128) at batch 64 from the same initial weights, on the
+same synthetic faces in the same order and with the same draws of z, alternating short blocks of steps in one process:
+
+(a) ours: `Learner` with in-memory `ArrayLoader` batches, BCE with logits, bf16 autocast, fused Adam, no per-step
+    `.item()` (a host sync every 16 steps), channels_last if it measures faster;
+(b) reference: images as PNG files decoded by a torch `DataLoader` (PIL + `ToTensor`), fp32,
+    `F.binary_cross_entropy(torch.sigmoid(logits), x, reduction='sum')`, `loss.item()` every step.
+
+Prints images/s of each and their ratio, the held-out negative ELBO of both after the same epochs (and its relative
+difference), the machine's peak bf16 matmul FLOP/s and the fraction of it that our loop achieves, and how busy the
+machine's cores were with other processes meanwhile (timings on a shared machine are only as good as that).
+
+    python bench/train_bench.py                 # default: 4 epochs of 2304 faces, ~2 minutes on 2 idle cores
+    python bench/train_bench.py --epochs 2 --n-train 1024 --profile
+"""
+import copy, os, resource, statistics, tempfile, time
+from pathlib import Path
+import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from PIL import Image
+from fastcore.script import call_parse
+from torch.utils.data import DataLoader, Dataset, Sampler
+from torchvision.transforms import ToTensor
+from vae_faces.data import ArrayLoader
+from vae_faces.synthetic import SyntheticFaces
+from vae_faces.model import VAEConfig, build_vae
+from vae_faces.train import Learner, Callback, CancelFitException, valid_elbo
+
+# ---------------------------------------------------------------- the reference, as the tutorial writes it
+class PNGFaces(Dataset):
+    "One PNG file per face, decoded with PIL and `ToTensor` in `__getitem__`."
+    def __init__(self, files): self.files, self.tf = files, ToTensor()
+    def __len__(self): return len(self.files)
+    def __getitem__(self, i): return self.tf(Image.open(self.files[i]).convert('RGB'))
+
+class SameOrder(Sampler):
+    "The order of `loader` (an `ArrayLoader`) in each epoch, so both loops see the same batches."
+    def __init__(self, loader): self.loader, self.epoch = loader, 0
+    def __len__(self): return len(self.loader.dataset)
+    def __iter__(self): return iter(self.loader.order(self.epoch).tolist())
+
+def ref_step(model, opt, x, losses):
+    "One step of the plain fp32 loop (with its `.item()`)."
+    logits, mu, logvar = model(x)
+    recon = F.binary_cross_entropy(torch.sigmoid(logits), x, reduction='sum')
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    loss = (recon + kld) / x.size(0)
+    opt.zero_grad(); loss.backward(); opt.step()
+    losses.append(loss.item())
+
+def write_pngs(ds, d):
+    d.mkdir(parents=True, exist_ok=True); files = [d/f'{i:06d}.png' for i in range(len(ds))]
+    for f, img in zip(files, ds.images): Image.fromarray(np.asarray(img)).save(f)
+    return files
+
+# ---------------------------------------------------------------- measurements
+def peak_matmul(dtype, n=2048, secs=2.0):
+    "Best FLOP/s of n×n @ n×n matmuls in `dtype` over about `secs` seconds."
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    for _ in range(2): a @ b
+    best, t_end = 0.0, time.perf_counter() + secs
+    while time.perf_counter() < t_end:
+        t = time.perf_counter(); a @ b; best = max(best, 2 * n**3 / (time.perf_counter() - t))
+    return best
+
+def count_flops(model, x):
+    "FLOPs of one forward pass of conv, transposed-conv and linear layers (2 per multiply-add), by forward hooks."
+    tot = [0]
+    def hook(m, i, o):
+        k = m.kernel_size[0] * m.kernel_size[1] if hasattr(m, 'kernel_size') else 1
+        if isinstance(m, nn.Conv2d): tot[0] += 2 * o.numel() * m.in_channels // m.groups * k  # per output value
+        elif isinstance(m, nn.ConvTranspose2d): tot[0] += 2 * i[0].numel() * m.out_channels // m.groups * k  # per input value
+        elif isinstance(m, nn.Linear): tot[0] += 2 * i[0].numel() * m.out_features
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    with torch.no_grad(): model(x)
+    for h in hs: h.remove()
+    return tot[0]
+
+class CPUMeter:
+    "Share of all cores that other processes kept busy since `start()` (Linux /proc/stat; None elsewhere)."
+    def _read(self):
+        with open('/proc/stat') as f: v = [int(x) for x in f.readline().split()[1:]]
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return sum(v) - v[3] - v[4], sum(v), r.ru_utime + r.ru_stime
+    def start(self):
+        try: self.t0 = self._read()
+        except OSError: self.t0 = None
+        return self
+    def others(self):
+        if self.t0 is None: return None
+        b, t, own = self._read(); hz = os.sysconf('SC_CLK_TCK')
+        return max(0.0, ((b - self.t0[0]) / hz - (own - self.t0[2])) / ((t - self.t0[1]) / hz))
+
+class StopAfter(Callback):
+    "Stop `fit` after `n` batches (the next `fit` goes on from there)."
+    order = 100
+    def __init__(self, n): self.n = n
+    def before_fit(self, learn): self.left = self.n
+    def after_batch(self, learn):
+        self.left -= 1
+        if self.left == 0: raise CancelFitException()
+
+def ours_img_s(model, loader, channels_last, steps=6):
+    "Images/s of our loop on a copy of `model` (for the channels_last choice)."
+    learn = Learner(copy.deepcopy(model), dict(train=loader), precision='bf16', channels_last=channels_last, cbs=[StopAfter(2)])
+    learn.fit(1); learn.cbs = [StopAfter(steps)]
+    t = time.perf_counter(); learn.fit(1)
+    return steps * loader.bs / (time.perf_counter() - t)
+
+def profile_ours(model, loader, channels_last, steps=4):
+    "Where one step of our loop spends its time: the top ops by self CPU time."
+    from torch.profiler import profile, ProfilerActivity
+    learn = Learner(copy.deepcopy(model), dict(train=loader), precision='bf16', channels_last=channels_last, cbs=[StopAfter(2)])
+    learn.fit(1); learn.cbs = [StopAfter(steps)]
+    with profile(activities=[ProfilerActivity.CPU]) as p: learn.fit(1)
+    ev = sorted(p.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    tot = sum(e.self_cpu_time_total for e in ev)
+    print(f"\nprofile of our step (bf16, {steps} steps, {tot / steps / 1e3:.1f} ms/step of op time):")
+    for e in ev[:12]:
+        print(f"  {e.key[:44]:44s} {e.self_cpu_time_total / steps / 1e3:7.2f} ms/step  {100 * e.self_cpu_time_total / tot:5.1f}%")
+
+# ---------------------------------------------------------------- main
+@call_parse
+def main(n_train:int=2304, # training images (36 batches of 64)
+         n_valid:int=320, # held-out images
+         epochs:int=4, # epochs that each loop trains
+         block:int=12, # steps per timed block; the two loops alternate blocks
+         bs:int=64, # batch size
+         lr:float=1e-3, # Adam's learning rate (both loops)
+         workers:int=0, # DataLoader workers of the reference loop
+         threads:int=None, # torch threads (default: torch's choice, one per core)
+         channels_last:str='auto', # our loop: 'auto' (measure), 'on' or 'off'
+         seed:int=0, # seed of the weights, the order and the draws of z
+         profile:bool=False): # also print a torch.profiler summary of our step
+    "Benchmark our training loop against a plain fp32 reference loop, interleaved in one run."
+    if threads: torch.set_num_threads(threads)
+    meter = CPUMeter().start()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cpus, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    n = n_train + n_valid
+    faces = SyntheticFaces(n, seed=seed)
+    idx = np.random.default_rng(seed).permutation(n)
+    train, valid = faces.subset(np.sort(idx[:n_train])), faces.subset(np.sort(idx[n_train:]))
+    tl, vl = ArrayLoader(train, bs, shuffle=True, drop_last=True, seed=seed), ArrayLoader(valid, 256)
+    t = time.perf_counter(); files = write_pngs(train, Path(tempfile.mkdtemp(prefix='train_bench_')))
+    print(f"data: {n_train} train / {n_valid} held-out synthetic faces; {len(files)} PNGs written in "
+          f"{time.perf_counter() - t:.1f}s")
+    sampler = SameOrder(tl)
+    # its own generator: a DataLoader otherwise draws its base seed from the global RNG, which also draws z
+    rdl = DataLoader(PNGFaces(files), batch_size=bs, sampler=sampler, drop_last=True, num_workers=workers,
+                     generator=torch.Generator())
+
+    torch.manual_seed(seed); model = build_vae(VAEConfig())
+    flops = 3 * count_flops(copy.deepcopy(model).train(), next(iter(tl)))
+    peak16, peak32 = peak_matmul(torch.bfloat16), peak_matmul(torch.float32)
+    print(f"model: VAEConfig() latent 128, {sum(p.numel() for p in model.parameters()):,} parameters; "
+          f"{flops / 1e9:.2f} GFLOP per training step of {bs} (conv/linear forward FLOPs x3)")
+    print(f"peak matmul (2048x2048): bf16 {peak16 / 1e9:.0f} GFLOP/s, fp32 {peak32 / 1e9:.0f} GFLOP/s")
+    if channels_last == 'auto':
+        r = {cl: max(ours_img_s(model, tl, cl) for _ in range(2)) for cl in (False, True)}
+        cl = r[True] > r[False]
+        print(f"channels_last: {r[True]:.0f} img/s vs contiguous {r[False]:.0f} img/s -> {'on' if cl else 'off'}")
+    else: cl = channels_last == 'on'
+
+    ours, ref = copy.deepcopy(model), copy.deepcopy(model)
+    stop = StopAfter(block)
+    learn = Learner(ours, dict(train=tl), lr=lr, precision='bf16', channels_last=cl, seed=seed, cbs=[stop])
+    ropt, rlosses = torch.optim.Adam(ref.parameters(), lr=lr), []
+    def ref_batches():
+        for e in range(epochs):
+            sampler.epoch = e; yield from rdl
+    rit, total = ref_batches(), epochs * len(tl)
+    rng = dict(ours=torch.get_rng_state(), ref=torch.get_rng_state())  # the same draws of z for both
+    def timed(name, f, n):
+        torch.set_rng_state(rng[name]); t = time.perf_counter(); f(n); dt = time.perf_counter() - t
+        rng[name] = torch.get_rng_state(); return n * bs / dt
+    def ours_block(n): stop.n = n; learn.fit(epochs)
+    def ref_block(n):
+        ref.train()
+        for _ in range(n): ref_step(ref, ropt, next(rit), rlosses)
+    ips = dict(ours=[], ref=[])
+    print(f"\n{total} steps each ({epochs} epochs), in alternating blocks of {block} steps (img/s):")
+    for k, done in enumerate(range(0, total, block)):
+        n = min(block, total - done)
+        for name, f in ((('ours', ours_block), ('ref', ref_block)) if k % 2 == 0 else (('ref', ref_block), ('ours', ours_block))):
+            ips[name].append(timed(name, f, n))
+        print(f"  block {k:2d}: ours {ips['ours'][-1]:5.0f}  reference {ips['ref'][-1]:5.0f}  ratio {ips['ours'][-1] / ips['ref'][-1]:.2f}")
+    assert learn.step == total == len(rlosses)
+    t = time.perf_counter(); nb = sum(1 for _ in rdl); png = nb * bs / (time.perf_counter() - t)
+    t = time.perf_counter(); nb = sum(1 for _ in tl); mem = nb * bs / (time.perf_counter() - t)
+
+    o, r = (statistics.median(ips[k][1:]) for k in ('ours', 'ref'))  # block 0 carries one-off warm-up costs
+    ratios = [a / b for a, b in zip(ips['ours'][1:], ips['ref'][1:])]
+    vo, vr = (valid_elbo(m, vl, seed=seed)['nelbo'] for m in (ours, ref))
+    print(f"\nthroughput (median over blocks 1+): ours {o:.0f} img/s, reference {r:.0f} img/s")
+    print(f"ratio ours/reference: {statistics.median(ratios):.2f}x median of paired blocks "
+          f"(best blocks: {max(ips['ours']):.0f} vs {max(ips['ref']):.0f} img/s = {max(ips['ours']) / max(ips['ref']):.2f}x); goal >= 2.5x")
+    print(f"held-out -ELBO after {epochs} epochs (fp32 eval, same z draws): ours {vo:.2f}, reference {vr:.2f} nats/image; "
+          f"relative difference {100 * (vo - vr) / vr:+.2f}% (goal within 1%)")
+    print(f"our loop: {flops * o / bs / 1e9:.0f} GFLOP/s = {100 * flops * o / bs / peak16:.1f}% of peak bf16 matmul "
+          f"({100 * flops * max(ips['ours']) / bs / peak16:.1f}% in its best block); "
+          f"reference: {flops * r / bs / 1e9:.0f} GFLOP/s = {100 * flops * r / bs / peak32:.1f}% of peak fp32 matmul")
+    print(f"where the time goes: ours {1e3 * bs / o:.0f} ms/step, reference {1e3 * bs / r:.0f} ms/step, of which its PNG "
+          f"DataLoader alone takes {1e3 * bs / png:.0f} ms ({png:.0f} img/s; our in-memory batches: {mem:.0f} img/s)")
+    if profile: profile_ours(model, tl, cl)
+    busy = meter.others()
+    print(f"\nother processes kept {'?' if busy is None else f'{100 * busy:.0f}%'} of the {os.cpu_count()} cores busy "
+          f"during this run; load average at the end {os.getloadavg()[0]:.2f}")
