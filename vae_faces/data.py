@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/data.html.md"""
 
 # %% auto #0
 __all__ = ['RETURNS', 'CACHE_FORMAT', 'FacesDataset', 'split_indices', 'ArrayLoader', 'dataloaders', 'save_cache', 'load_cache',
-           'show_batch']
+           'image_grid', 'show_batch']
 
 # %% ../nbs/03_data.ipynb #5ffc64b6
 import json, os, shutil, tempfile
@@ -238,7 +238,7 @@ def load_cache(path, # directory written by `save_cache`
                         index['attr_names'], returns=returns, ids=index['ids'], meta=index['meta'])
 
 # %% ../nbs/03_data.ipynb #b2df9884
-def _grid(xb, nrow=8, pad=1, pad_value=1.0):
+def image_grid(xb, nrow=8, pad=1, pad_value=1.0):
     "Tile a batch (B, C, H, W) or (B, H, W, C) or (B, H, W), float in [0, 1] or uint8, into one (H', W', 3) float image."
     x = xb.detach().float().cpu().numpy() if isinstance(xb, torch.Tensor) else np.asarray(xb)
     x = x / 255 if x.dtype == np.uint8 else x.astype(np.float32)
@@ -260,7 +260,7 @@ def show_batch(xb, # batch of images: (B, 3, H, W) float in [0, 1] (a tensor fro
                ax=None, # draw into this axes
                dpi:int=72, **kwargs): # passed to `plt.imshow`
     "A grid of the images of `xb` (one matplotlib axes); returns the axes."
-    g = _grid(xb, nrow)
+    g = image_grid(xb, nrow)
     if ax is None:
         w = min(6, 0.6 * min(nrow, len(xb))); figsize = figsize or (w, w * g.shape[0] / g.shape[1])
         _, ax = plt.subplots(figsize=figsize, dpi=dpi)

@@ -11,7 +11,6 @@ from dataclasses import replace
 from functools import partial
 from fastcore.basics import patch
 from torch import Tensor
-from torchvision.utils import make_grid
 from .kl import kl_std_normal
 from .reparam import reparameterize
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net, build_vae

@@ -14,9 +14,8 @@ import json, math, time
 from pathlib import Path
 import numpy as np, torch, imageio.v3 as iio
 from PIL import Image
-from torchvision.utils import make_grid
 from fastcore.script import call_parse
-from .data import dataloaders
+from .data import dataloaders, image_grid
 from .model import VAEConfig, build_vae
 from .train import fit, get_dataset, load_checkpoint, set_seed
 
@@ -59,7 +58,7 @@ def show_image(img:np.ndarray, # uint8 (H, W, 3)
 # %% ../nbs/07_results.ipynb #fe094120
 def label_rows(img:np.ndarray, labels:list, # one label per row of tiles, repeated if shorter
                tile:int=66, pad:int=2, width:int=84, bg=(255, 255, 255), fg=(60, 60, 60))->np.ndarray:
-    "Add a left margin holding a text label for each row of a grid made by `make_grid`."
+    "Add a left margin holding a text label for each row of tiles of a grid (as `recon_grid` makes)."
     from PIL import ImageDraw
     rows = (img.shape[0] - pad) // tile
     canvas = Image.new('RGB', (img.shape[1] + width, img.shape[0]), bg)
@@ -83,8 +82,8 @@ def reconstruct(model, xb:torch.Tensor)->torch.Tensor:
     return model.decode(model.encode(xb)[0])
 
 def _grid(xs:torch.Tensor, nrow:int, pad:int=2, bg:float=1.0)->np.ndarray:
-    "Tile images (N, 3, H, W) into one uint8 picture, `nrow` images per row."
-    return to_uint8(make_grid(xs.detach().float().cpu(), nrow=nrow, padding=pad, pad_value=bg))
+    "Tile images (N, 3, H, W) into one uint8 picture, `nrow` images per row (`image_grid`, rounded to 8 bits)."
+    return to_uint8(torch.from_numpy(image_grid(xs, nrow, pad, bg)).permute(2, 0, 1))
 
 # %% ../nbs/07_results.ipynb #db0170cb
 def recon_grid(model, xb:torch.Tensor, # held-out images (N, 3, H, W) in [0, 1]
