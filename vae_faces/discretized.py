@@ -17,7 +17,7 @@ from .reparam import reparameterize
 from .data import dataloaders
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net
 from .losses import recon_nll, bits_per_dim
-from .train import CheckpointCB, ProgressCB, get_dataset, get_device, load_checkpoint, load_weights, set_seed
+from .train import _images, CheckpointCB, ProgressCB, get_dataset, get_device, load_checkpoint, load_weights, set_seed
 from .masked import Comparison, LossLearner
 
 # %% auto #0
@@ -105,8 +105,6 @@ def dlogistic_loss(model, # a VAE with a `DLogisticDecoder`
     return dict(loss=(nll + beta * kl).mean(), nll=nll, kl=kl)
 
 # %% ../nbs/10_discretized.ipynb #9cbcf18a
-def _images(b): return b[0] if isinstance(b, (tuple, list)) else b
-
 @torch.no_grad()
 def heldout_nelbo(model, # a VAE
                   dl, # batches of held-out images (or tuples starting with them)
