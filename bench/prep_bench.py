@@ -4,11 +4,12 @@ Both read the same N synthetic faces written in CelebAMask-HQ's raw layout at th
 512×512 part masks, by `vae_faces.synthetic.write_celebamask_layout`) and produce the same 64×64 faces (merged masks,
 background painted, central 7/8 crop, bilinear antialiased resize):
 
-(a) ours: `prep_celebamask` — JPEGs decoded at 512 in the DCT domain (`Image.draft`), masks read as 8-bit and merged
-    in C (`ImageChops.lighter`), the background pasted in place through a 1-bit mask, chunks on every core, one uint8
-    cache written at the end;
+(a) ours: `prep_celebamask` — JPEGs decoded at 512 in the DCT domain (`Image.draft`), mask PNGs inflated by zlib-ng
+    (`stored_png`) and merged in C (`ImageChops.lighter`), the background pasted in place through a 1-bit mask, chunks
+    on every core, one uint8 cache written at the end;
 (b) reference, the naive way: for each image, decode at 1024 and resize to 512, look for each of the 18 part files and
-    merge the masks that exist, paint with numpy, crop and resize to 64, save one PNG per image; one process.
+    merge the masks that exist (read by plain Pillow), paint with numpy, crop and resize to 64, save one PNG per image;
+    one process.
 
 The two are run interleaved, `--repeats` times each; prints images/s of each and their ratio (median), the CPU time
 per image of each (all processes; the ratio of work, whatever else runs on the machine), how far apart their pixels

@@ -6,17 +6,18 @@ Docs: https://vae-faces.github.io/vae_faces/celebamask.html.md"""
 
 # %% auto #0
 __all__ = ['KAGGLE_HANDLE', 'KAGGLE_URL', 'IMG_DIR', 'MASK_DIR', 'PARTS', 'CROPS', 'N_IMAGES', 'SPLITS', 'by_hand', 'check_zip',
-           'safe_extract', 'find_celebamask_root', 'download_celebamask', 'celebamask_files', 'union_masks',
-           'merge_masks', 'open_rgb', 'crop_box', 'prep_face', 'num_workers', 'imap_chunks', 'prep_chunked',
-           'prep_celebamask', 'celebamask_split', 'CelebAMaskHQ', 'download_cli', 'prep_cli']
+           'safe_extract', 'find_celebamask_root', 'download_celebamask', 'celebamask_files', 'stored_png',
+           'union_masks', 'merge_masks', 'open_rgb', 'crop_box', 'prep_face', 'num_workers', 'imap_chunks',
+           'prep_chunked', 'prep_celebamask', 'celebamask_split', 'CelebAMaskHQ', 'download_cli', 'prep_cli']
 
 # %% ../nbs/03b_celebamask.ipynb #996a9ddb
-import os, re, sys, json, time, queue, shutil, stat, zipfile, tempfile, hashlib, traceback, multiprocessing as mp
+import io, os, re, sys, json, time, struct, queue, shutil, stat, zipfile, tempfile, hashlib, traceback, multiprocessing as mp
 from pathlib import Path
 from functools import partial
 from contextlib import contextmanager
 import numpy as np
 from PIL import Image, ImageChops
+from zlib_ng import zlib_ng
 from fastcore.script import call_parse
 from .data import FacesDataset, split_indices, save_cache, load_cache
 
@@ -195,11 +196,42 @@ def _reading(path):
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise OSError(f"cannot read {path}: {type(e).__name__}: {e}") from e
 
+_PNG_SIG, _PNG_SAMPLES = b'\x89PNG\r\n\x1a\n', {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}   # colour type -> samples per pixel
+
+def stored_png(b:bytes)->bytearray|None: # the bytes of a PNG file
+    "`b` with its image data inflated by zlib-ng and stored uncompressed (same pixels), or None if `b` is not a plain 8-bit PNG."
+    if b[:8] != _PNG_SIG or b[12:16] != b'IHDR': return None
+    w, h, depth, colour, _, _, interlace = struct.unpack_from('>IIBBBBB', b, 16)
+    if depth != 8 or colour not in _PNG_SAMPLES or interlace or not 0 < w * h <= Image.MAX_IMAGE_PIXELS: return None
+    mv, i, head, idat, tail = memoryview(b), 8, [], [], []
+    while i + 12 <= len(b):                                   # the chunks: length, type, data, CRC
+        n, kind = struct.unpack_from('>I4s', b, i); j = i + 12 + n
+        if j > len(b): return None
+        if kind == b'IDAT': idat.append(mv[i + 8:j - 4])
+        else: (tail if idat else head).append(mv[i:j])
+        i = j
+        if kind == b'IEND': break
+    n = h * (1 + w * _PNG_SAMPLES[colour])                   # inflated size: a filter byte + the samples, per row
+    z = zlib_ng.decompressobj()
+    try: raw = z.decompress(b''.join(idat), n)                # one buffer of the known size: no regrowing
+    except zlib_ng.error: return None
+    if len(raw) != n or not z.eof: return None
+    blocks = [(q, min(65535, n - q)) for q in range(0, n, 65535)]
+    out = bytearray(_PNG_SIG); out += b''.join(head); start = len(out)
+    out += struct.pack('>I4sBB', 2 + 5 * len(blocks) + n + 4, b'IDAT', 0x78, 0x01)   # a zlib stream of stored blocks
+    for q, m in blocks: out += struct.pack('<BHH', q + m == n, m, m ^ 0xFFFF); out += raw[q:q + m]
+    out += struct.pack('>I', zlib_ng.adler32(raw))
+    out += struct.pack('>I', zlib_ng.crc32(memoryview(out)[start + 4:]))
+    out += b''.join(tail)
+    return out
+
 def _read_mask(path, size=None):
     "One part's PNG as an 8-bit image ('1', palette, RGB… converted), resized (nearest) to `size` if it differs."
-    with _reading(path), Image.open(path) as im:
-        im = im.convert('L') if im.mode != 'L' else im
-        im.load()
+    with _reading(path):
+        b = Path(path).read_bytes()
+        with Image.open(io.BytesIO(stored_png(b) or b)) as im:
+            im = im.convert('L') if im.mode != 'L' else im
+            im.load()
     return im if size is None or im.size == size else im.resize(size, Image.NEAREST)
 
 def union_masks(paths)->Image.Image: # the part masks of one face (PNG files)
