@@ -78,16 +78,18 @@ def _chrome(args, timeout=60):
                            capture_output=True, text=True, timeout=timeout)
     return r
 
-def dump_dom(page):
-    "The page's DOM after Chromium has loaded it and run its scripts."
-    r = _chrome(["--virtual-time-budget=3000", "--dump-dom", Path(page).resolve().as_uri()])
+def _url(page): return page if str(page).startswith(("http://", "https://")) else Path(page).resolve().as_uri()
+
+def dump_dom(page, budget_ms=3000):
+    "The DOM of `page` (a file or an http URL) after Chromium has loaded it and run its scripts for `budget_ms` (virtual time)."
+    r = _chrome([f"--virtual-time-budget={budget_ms}", "--dump-dom", _url(page)])
     if r.returncode: raise RuntimeError(f"chromium failed on {page}: {r.stderr[-2000:]}")
     return r.stdout
 
-def screenshot(page, png, size=(1100, 1400)):
-    "Save a PNG screenshot of `page` as Chromium shows it."
-    _chrome([f"--window-size={size[0]},{size[1]}", "--virtual-time-budget=3000", f"--screenshot={Path(png).resolve()}",
-             Path(page).resolve().as_uri()])
+def screenshot(page, png, size=(1100, 1400), budget_ms=3000):
+    "Save a PNG screenshot of `page` (a file or an http URL) as Chromium shows it."
+    _chrome([f"--window-size={size[0]},{size[1]}", f"--virtual-time-budget={budget_ms}", f"--screenshot={Path(png).resolve()}",
+             _url(page)])
     return Path(png)
 
 if __name__ == "__main__": print("\n".join(map(str, build())))

@@ -1,0 +1,182 @@
+"""Run the README's commands as written, in a fresh clone, the way a new user meets them.
+
+The commands are read from README.md's `sh` blocks, not copied here, so a change to the README is what gets run:
+
+1. **from source**: `git clone … && cd vae_faces`, `make demo`, `make test`. The clone is made from this repository's
+   last commit (GitHub may be out of reach; uncommitted changes are not in it, as they would not be for a user).
+   `make test` runs the whole suite there, except this very check (VAE_FACES_IN_FRESH_CLONE=1 stops the recursion);
+2. **from a checkpoint**: the block after the demo, with two face pictures written first (`face_a.jpg`, `face_b.jpg`);
+3. **CelebAMask-HQ**: the download, prep, train and morph block. Kaggle cannot be assumed reachable, so the download
+   runs in the form the README gives beside it (`--source CelebAMask-HQ.zip`), on a zip of synthetic faces written in
+   the dataset's exact layout at its real sizes; every other line runs as written;
+4. **CelebA**: the prep and train block, on synthetic faces written in the aligned-CelebA layout the README names.
+
+Blocks that cannot run here are named with the reason (installing from PyPI before a release; `jupyter lab`, which
+serves until stopped — `tools/lab_check.py` opens and runs every notebook in JupyterLab instead). An `sh` block the
+script does not know is an error, so a new README command cannot go unchecked.
+
+Every command runs in bash with a clean environment: a new empty HOME (no caches of earlier runs), no active virtual
+environment, no VAE_FACES_* settings; only pip's download cache is shared, so that the install does not fetch again.
+Each step's output goes to a log whose tail is printed if the step fails; the files each block promises are checked.
+
+    python tools/fresh_clone.py            # about 10-15 minutes on 2 cores; exit status 1 on any failure
+    python tools/fresh_clone.py --keep     # leave the clone (and its logs) in place and print where it is
+"""
+import argparse, os, re, shlex, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def sh_blocks(readme):
+    "The README's ```sh blocks, each a list of its non-empty lines."
+    return [[l for l in b.splitlines() if l.strip()] for b in re.findall(r"```sh\n(.*?)```", Path(readme).read_text(), re.S)]
+
+def kind(block):
+    "Which of the README's blocks this is (see the module's docstring)."
+    text = "\n".join(block)
+    if "git clone" in text: return "source"
+    if "vae-faces-sample" in text: return "checkpoint"
+    if "vae-faces-download" in text: return "celebamask"
+    if "vae-faces-prep-celeba" in text: return "celeba"
+    if re.fullmatch(r"pip install vae_faces", text.strip()): return "pypi"
+    if "jupyter lab" in text: return "lab"
+    raise ValueError(f"README.md has an sh block that tools/fresh_clone.py does not know how to run:\n{text}\n"
+                     "teach `kind` (and `main`) about it, so that the README's commands stay checked")
+
+SKIPPED = dict(pypi="not on PyPI before the first release; the packaging check installs the built wheel instead",
+               lab="`jupyter lab` serves until stopped; tools/lab_check.py opens and runs every notebook in JupyterLab")
+
+def clean_env(home):
+    "os.environ as a new user has it: HOME empty, no virtual environment, no VAE_FACES_* settings; pip's cache kept."
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAE_FACES_", "PYTEST_", "PYTHON", "XDG_")) and k not in ("VIRTUAL_ENV", "MPLBACKEND")}
+    venv_bin = str(Path(sys.prefix)/"bin")
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and Path(p).resolve() != Path(venv_bin).resolve())
+    cache = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True).stdout.strip()
+    if cache and Path(cache).is_dir(): env["PIP_CACHE_DIR"] = cache
+    env["HOME"] = str(home)
+    return env
+
+class Steps:
+    "Runs bash scripts in a folder with the clean environment, logging each; remembers failures."
+    def __init__(self, work, env):
+        self.work, self.env, self.failed, self.n = Path(work), env, [], 0
+
+    def run(self, name, lines, cwd, timeout=3600, extra_env=None):
+        self.n += 1; log = self.work/f"{self.n:02d}-{name}.log"; self.t0 = t0 = time.time()
+        script = "set -euo pipefail\n" + "".join(f"echo '$ '{shlex.quote(l)}\n{l}\n" for l in lines)
+        print(f"[{name}] in {cwd}:\n" + "".join(f"    $ {l}\n" for l in lines), end="", flush=True)
+        with open(log, "w") as f:
+            try: rc = subprocess.run(["bash", "-c", script], cwd=cwd, env={**self.env, **(extra_env or {})}, stdout=f,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout).returncode
+            except subprocess.TimeoutExpired: rc = f"timed out after {timeout} s"
+        out = log.read_text(errors="replace")
+        print(f"    -> {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.time() - t0:.0f} s (log: {log})", flush=True)
+        if rc != 0: self.fail(name, f"exit status {rc}; the end of its output:\n{out[-4000:]}")
+        return rc == 0, out
+
+    def fail(self, name, why):
+        self.failed.append(name); print(f"    FAILED {name}: {why}", flush=True)
+
+    def expect_files(self, name, base, paths, since):
+        "Fail the step `name` unless every one of `paths` (relative to `base`) was written after `since` (and is not empty)."
+        def fresh(p): return p.exists() and p.stat().st_mtime >= since and (p.is_dir() or p.stat().st_size > 0)
+        if missing := [p for p in paths if not fresh(Path(base)/p)]: self.fail(name, f"not written by it (or empty): {', '.join(missing)}")
+        else: print(f"    files there: {', '.join(paths)}", flush=True)
+
+def _pytest_summary(out):
+    "The last pytest summary line (`== 41 passed, 2 skipped in 300.0s ==`) of a log, or ''."
+    lines = [l for l in out.splitlines() if re.search(r"\d+ (passed|failed)", l) and " in " in l]
+    return lines[-1].strip("= ") if lines else ""
+
+_MAKE_INPUTS = """
+import sys, zipfile
+from pathlib import Path
+from PIL import Image
+from vae_faces.synthetic import sample_factors, render_face, write_celebamask_layout
+from vae_faces.celeba import write_celeba_layout
+home, what = Path(sys.argv[1]), sys.argv[2]
+if what == 'faces':        # two face pictures of the user's
+    for name, f in zip(('face_a.jpg', 'face_b.jpg'), sample_factors(2, seed=7)):
+        Image.fromarray(render_face(f, 256, supersample=2)[0]).save(name, quality=95)
+elif what == 'celebamask': # an archive as Kaggle serves it: CelebAMask-HQ/{CelebA-HQ-img,CelebAMask-HQ-mask-anno}/...
+    raw = write_celebamask_layout(home/'raw', 60)
+    with zipfile.ZipFile('CelebAMask-HQ.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(raw.rglob('*')):
+            if p.is_file(): z.write(p, p.relative_to(raw.parent).as_posix())
+elif what == 'celeba':     # the folder the README asks for: img_align_celeba/ and the two .txt files
+    write_celeba_layout('data/celeba', 60, layout='torchvision')
+"""
+
+def make_inputs(steps, clone, what):
+    "Write what a user brings to a block (pictures, an archive, a dataset folder), with the clone's own package."
+    return steps.run(f"inputs-{what}", [f".venv/bin/python -c {shlex.quote(_MAKE_INPUTS)} {shlex.quote(str(steps.env['HOME']))} {what}"], clone)[0]
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--keep", action="store_true", help="keep the clone and the logs (printed at the end)")
+    ap.add_argument("--work", default=None, help="folder for the clone, HOME and logs (default: a new temporary folder)")
+    a = ap.parse_args(argv)
+    if not (ROOT/".git").exists(): print(f"{ROOT} is not a git checkout: nothing to clone"); return 1
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout
+    if dirty: print("note: the working tree has uncommitted changes; the clone has the last commit only")
+    blocks = {}
+    for b in sh_blocks(ROOT/"README.md"): blocks.setdefault(kind(b), b)
+    work = Path(a.work or tempfile.mkdtemp(prefix="fresh_clone-")); work.mkdir(parents=True, exist_ok=True)
+    (home := work/"home").mkdir(exist_ok=True)
+    steps, t0 = Steps(work, clean_env(home)), time.time()
+    try:
+        for k, why in SKIPPED.items():
+            if k in blocks: print(f"[{k}] not run here: {why}:\n" + "".join(f"    $ {l}\n" for l in blocks[k]), end="")
+        # 1. from source. The clone line names GitHub; the clone is made from this repository instead.
+        src = blocks["source"]
+        m = re.fullmatch(r"git clone (\S+) && cd (\S+)", src[0])
+        if not m: raise ValueError(f"the README's first source line is not `git clone URL && cd DIR`: {src[0]!r}")
+        url, name = m.groups(); clone = work/name
+        print(f"[clone] {src[0]}\n    (cloned from {ROOT} instead of {url})")
+        shutil.rmtree(clone, ignore_errors=True)
+        ok, _ = steps.run("clone", [f"git clone -q {shlex.quote(str(ROOT))} {name}"], work)
+        if not ok: return 1
+        for line in src[1:]:
+            cmd = line.split("#")[0].strip()
+            ok, out = steps.run(cmd.replace(" ", "-"), [cmd], clone,
+                                extra_env={"VAE_FACES_IN_FRESH_CLONE": "1"} if cmd == "make test" else None)
+            if cmd == "make demo" and ok:
+                steps.expect_files(cmd, clone, re.findall(r"`(outputs/[\w.]+)`", (ROOT/"README.md").read_text())[:4]
+                                   + ["checkpoints/demo/best", "checkpoints/demo/last"], steps.t0)
+            if cmd == "make test":
+                s = _pytest_summary(out); print(f"    pytest: {s or '(no summary line)'}")
+                if ok and (not s or "failed" in s or "error" in s): steps.fail(cmd, f"pytest reported: {s!r}")
+            if not ok: return _end(steps, work, a.keep, t0)
+        # 2. from the demo's checkpoint
+        if make_inputs(steps, clone, "faces"):
+            ok, _ = steps.run("checkpoint", blocks["checkpoint"], clone)
+            if ok: steps.expect_files("checkpoint", clone, re.findall(r"--out (\S+)", "\n".join(blocks["checkpoint"])), steps.t0)
+        # 3. CelebAMask-HQ: the download from the README's local-archive form, the rest as written
+        cm = []
+        for line in blocks["celebamask"]:
+            if line.startswith("vae-faces-download") and (alt := re.search(r"# or: (.+)$", line)):
+                print(f"[celebamask] `{line.split('#')[0].strip()}` needs Kaggle; running the README's other form: {alt[1]}")
+                cm.append(alt[1].strip())
+            else: cm.append(line.split("  #")[0].strip())
+        if make_inputs(steps, clone, "celebamask"):
+            ok, _ = steps.run("celebamask", ["source .venv/bin/activate", *cm], clone)
+            if ok: steps.expect_files("celebamask", clone, ["data/CelebAMask-HQ", "data/celebamask-64/index.json",
+                                                             "checkpoints/celebamask/best", "outputs/morph.gif"], steps.t0)
+        # 4. CelebA
+        if make_inputs(steps, clone, "celeba"):
+            ok, _ = steps.run("celeba", ["source .venv/bin/activate", *blocks["celeba"]], clone)
+            if ok: steps.expect_files("celeba", clone, ["data/celeba-64/index.json", "checkpoints/celeba/best"], steps.t0)
+        return _end(steps, work, a.keep, t0)
+    except BaseException:
+        a.keep = True; raise
+    finally:
+        if not a.keep: shutil.rmtree(work, ignore_errors=True)
+
+def _end(steps, work, keep, t0):
+    mins = (time.time() - t0) / 60
+    if steps.failed: print(f"FAILED: {', '.join(steps.failed)} ({mins:.1f} min" + (f"; logs in {work})" if keep else ")")); return 1
+    print(f"every README command that can run here ran as written from a fresh clone: {steps.n} steps in {mins:.1f} min"
+          + (f"; the clone is in {work}" if keep else ""))
+    return 0
+
+if __name__ == "__main__": sys.exit(main())
