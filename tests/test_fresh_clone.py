@@ -1,7 +1,7 @@
 """The README's commands, run as written from a fresh clone (tools/fresh_clone.py): `make demo`, `make test` and the
 command blocks after them, on inputs written in the real datasets' layouts.
 
-About ten minutes on 2 cores: it installs a new .venv and runs the whole suite again inside the clone (where this test
+About fifteen minutes on 2 cores: it installs a new .venv and runs the whole suite again inside the clone (where this test
 skips itself). `VAE_FACES_FRESH_CLONE=0` leaves it out, for quick local runs; CI always runs it.
 """
 import os, subprocess, sys

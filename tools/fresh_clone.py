@@ -19,7 +19,7 @@ Every command runs in bash with a clean environment: a new empty HOME (no caches
 environment, no VAE_FACES_* settings; only pip's download cache is shared, so that the install does not fetch again.
 Each step's output goes to a log whose tail is printed if the step fails; the files each block promises are checked.
 
-    python tools/fresh_clone.py            # about 10-15 minutes on 2 cores; exit status 1 on any failure
+    python tools/fresh_clone.py            # about 15 minutes on 2 cores; exit status 1 on any failure
     python tools/fresh_clone.py --keep     # leave the clone (and its logs) in place and print where it is
 """
 import argparse, os, re, shlex, shutil, subprocess, sys, tempfile, time
@@ -109,7 +109,8 @@ elif what == 'celeba':     # the folder the README asks for: img_align_celeba/ a
 
 def make_inputs(steps, clone, what):
     "Write what a user brings to a block (pictures, an archive, a dataset folder), with the clone's own package."
-    return steps.run(f"inputs-{what}", [f".venv/bin/python -c {shlex.quote(_MAKE_INPUTS)} {shlex.quote(str(steps.env['HOME']))} {what}"], clone)[0]
+    script = steps.work/"make_inputs.py"; script.write_text(_MAKE_INPUTS)
+    return steps.run(f"inputs-{what}", [f".venv/bin/python {shlex.quote(str(script))} {shlex.quote(str(steps.env['HOME']))} {what}"], clone)[0]
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
