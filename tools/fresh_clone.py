@@ -109,7 +109,8 @@ elif what == 'celeba':     # the folder the README asks for: img_align_celeba/ a
 
 def make_inputs(steps, clone, what):
     "Write what a user brings to a block (pictures, an archive, a dataset folder), with the clone's own package."
-    script = steps.work/"make_inputs.py"; script.write_text(_MAKE_INPUTS)
+    (d := steps.work/"inputs").mkdir(exist_ok=True)             # not beside the clone: its folder would shadow the package
+    script = d/"make_inputs.py"; script.write_text(_MAKE_INPUTS)
     return steps.run(f"inputs-{what}", [f".venv/bin/python {shlex.quote(str(script))} {shlex.quote(str(steps.env['HOME']))} {what}"], clone)[0]
 
 def main(argv=None):
