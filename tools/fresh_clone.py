@@ -159,7 +159,7 @@ def main(argv=None):
             if line.startswith("vae-faces-download") and (alt := re.search(r"# or: (.+)$", line)):
                 print(f"[celebamask] `{line.split('#')[0].strip()}` needs Kaggle; running the README's other form: {alt[1]}")
                 cm.append(alt[1].strip())
-            else: cm.append(line.split("  #")[0].strip())
+            else: cm.append(line)
         if make_inputs(steps, clone, "celebamask"):
             ok, _ = steps.run("celebamask", ["source .venv/bin/activate", *cm], clone)
             if ok: steps.expect_files("celebamask", clone, ["data/CelebAMask-HQ", "data/celebamask-64/index.json",
