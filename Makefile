@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make demo   sets up .venv (if needed) and runs the demo on the built-in synthetic faces
+#               (DEMO_ARGS=--resume or --force when checkpoints/demo already holds its model)
 #   make test   sets up .venv (if needed) and runs every test, notebooks included
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/vae-faces-demo
+	$(BIN)/vae-faces-demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -19,7 +19,8 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 from .data import FacesDataset, load_cache, save_cache
 from .synthetic import sample_factors, render_face, celeba_attrs, CELEBA_ATTRS
-from .celebamask import prep_chunked, _reading, _cli_run, _say
+from .cli import command, check_choice
+from .celebamask import prep_chunked, _reading, _say, _check_prep_args
 
 # %% ../nbs/03c_celeba.ipynb #6ca2bd11
 IMGS = 'img_align_celeba'
@@ -256,6 +257,7 @@ def CelebACached(cache_dir, # a cache written by `prep_celeba`
 
 # %% ../nbs/03c_celeba.ipynb #293cf7ef
 @call_parse(pos=['root', 'out'])
+@command
 def prep_celeba_cli(root:str, # the CelebA folder: holds img_align_celeba and list_eval_partition / list_attr_celeba
                     out:str='data/celeba-64', # the cache folder to write
                     split:str='all', # train, valid, test or all
@@ -268,7 +270,9 @@ def prep_celeba_cli(root:str, # the CelebA folder: holds img_align_celeba and li
                     stop_after:int=None, # do at most this many chunks, then stop (run again to finish)
                     resize_odd:bool=False): # resize images that are not 178×218 instead of skipping them
     "Prep aligned CelebA: crop and resize a split into a faces cache with attributes; resumable, on all cores."
-    res = _cli_run(prep_celeba, root, out, split=split, crop=crop, size=size, n_workers=workers, resume=not restart,
-                   chunk_size=chunk_size, force=force, stop_after=stop_after, strict_size=not resize_odd)
+    check_choice('--split', split, ('train', 'valid', 'test', 'all')); check_choice('--crop', crop, ('tutorial', 'face'))
+    _check_prep_args(size, workers, chunk_size, stop_after, None, 'full')
+    res = prep_celeba(root, out, split=split, crop=crop, size=size, n_workers=workers, resume=not restart,
+                      chunk_size=chunk_size, force=force, stop_after=stop_after, strict_size=not resize_odd)
     if res: print(f"Cache: {Path(out).resolve()}. Load it with vae_faces.celeba.CelebACached({str(out)!r}, split='train').")
     return res

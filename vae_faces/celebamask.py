@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageChops
 from zlib_ng import zlib_ng
 from fastcore.script import call_parse
+from .cli import UsageError, command, check_int
 from .data import FacesDataset, split_indices, save_cache, load_cache
 
 # %% ../nbs/03b_celebamask.ipynb #68c3e786
@@ -281,7 +282,12 @@ def crop_box(crop, # 'center', 'full', 'mask', or (left, top, right, bottom) as 
     return (l * w, t * h, r * w, b * h)
 
 # %% ../nbs/03b_celebamask.ipynb #ac21cb23
-def _rgb(bg): return tuple(int(v) for v in (bg.split(',') if isinstance(bg, str) else bg))
+def _rgb(bg)->tuple:
+    "`bg` ('30,160,90' or three numbers) as an RGB tuple of ints 0-255, or a clear error."
+    try: v = tuple(int(c) for c in (bg.split(',') if isinstance(bg, str) else bg))
+    except (TypeError, ValueError): v = ()
+    if len(v) != 3 or not all(0 <= c <= 255 for c in v): raise ValueError(f"bg must be three values 0-255 as R,G,B (e.g. 0,0,0); got {bg!r}")
+    return v
 
 def prep_face(img_path, # the face image (any size; square)
               mask_paths, # its part masks (PNG)
@@ -449,7 +455,6 @@ def prep_celebamask(root, # the dataset folder (or its parent; see `find_celebam
                     verbose:bool=True): # print progress and what was skipped
     "Prep CelebAMask-HQ into a faces cache (images + masks + ids) on all cores, resumably. Returns `out` (None if stopped)."
     bg = _rgb(bg)
-    if len(bg) != 3 or not all(0 <= v <= 255 for v in bg): raise ValueError(f"bg must be three values 0-255; got {bg}")
     crop_box(crop, np.ones((8, 8), bool))                    # fail now on a bad crop, not in the workers
     f = celebamask_files(root, parts); _report_files(f, verbose)
     if not f['ids']: raise FileNotFoundError(f"None of the {len(f['images'])} images in {f['root']} has a mask in {f['root']/MASK_DIR}: is the mask folder complete?")
@@ -479,28 +484,34 @@ def CelebAMaskHQ(cache_dir, # a cache written by `prep_celebamask`
     return ds if split is None else ds.subset(celebamask_split(ds.ids, split))
 
 # %% ../nbs/03b_celebamask.ipynb #205128f7
-_USER_ERRORS = (FileNotFoundError, NotADirectoryError, FileExistsError, ValueError, ImportError, RuntimeError, OSError)
+def _crop_arg(crop:str):
+    "The --crop option: a name, or four comma-separated fractions left,top,right,bottom."
+    if ',' not in crop: return crop
+    try: box = tuple(float(v) for v in crop.split(','))
+    except ValueError: box = ()
+    if len(box) != 4: raise UsageError(f"--crop must be center, full, mask or four fractions left,top,right,bottom; got {crop!r}")
+    return box
 
-def _cli_run(f, *args, **kwargs):
-    "Call `f`; print an input error as one message on stderr and exit with status 1."
-    try: return f(*args, **kwargs)
-    except _USER_ERRORS as e:
-        print(f"error: {e}", file=sys.stderr); sys.exit(1)
-
-def _crop_arg(crop:str): return tuple(float(v) for v in crop.split(',')) if ',' in crop else crop
+def _check_prep_args(size, workers, chunk_size, stop_after, bg, crop):
+    "Check the options shared by the prep commands before any work."
+    check_int('--size', size, 8, 1024); check_int('--workers', workers); check_int('--chunk-size', chunk_size); check_int('--stop-after', stop_after)
+    if bg is not None: _rgb(bg)
+    return _crop_arg(crop)
 
 # %% ../nbs/03b_celebamask.ipynb #9d2693e8
 @call_parse(pos=['dest'])
+@command
 def download_cli(dest:str='data', # folder to put CelebAMask-HQ in (the zip is extracted to DEST/CelebAMask-HQ)
                  source:str=None): # a zip or folder you already have; default: download from Kaggle with kagglehub
     "Download CelebAMask-HQ (Kaggle `ipythonx/celebamaskhq`) or use a local zip/folder; verify, extract safely."
-    root = _cli_run(download_celebamask, dest, source)
+    root = download_celebamask(dest, source)
     n = sum(1 for _ in os.scandir(root/IMG_DIR))
     print(f"CelebAMask-HQ is in {root} ({n} images).\nNext: vae-faces-prep {root} {Path(dest)/'celebamask-64'}")
     return root
 
 # %% ../nbs/03b_celebamask.ipynb #db238651
 @call_parse(pos=['root', 'out'])
+@command
 def prep_cli(root:str, # the CelebAMask-HQ folder (or its parent), as vae-faces-download printed
              out:str='data/celebamask-64', # the cache folder to write
              size:int=64, # side of the prepared faces in pixels
@@ -513,7 +524,8 @@ def prep_cli(root:str, # the CelebAMask-HQ folder (or its parent), as vae-faces-
              force:bool=False, # replace an existing, different cache at OUT
              stop_after:int=None): # do at most this many chunks, then stop (run again to finish)
     "Prep CelebAMask-HQ: merge part masks, paint the background, crop, resize, write a cache; resumable, on all cores."
-    res = _cli_run(prep_celebamask, root, out, size=size, bg=bg, parts=parts, crop=_crop_arg(crop), n_workers=workers,
-                   resume=not restart, chunk_size=chunk_size, force=force, stop_after=stop_after)
+    crop = _check_prep_args(size, workers, chunk_size, stop_after, bg, crop)
+    res = prep_celebamask(root, out, size=size, bg=bg, parts=parts, crop=crop, n_workers=workers, resume=not restart,
+                          chunk_size=chunk_size, force=force, stop_after=stop_after)
     if res: print(f"Cache: {Path(out).resolve()}. Load it with vae_faces.celebamask.CelebAMaskHQ({str(out)!r}, split='train').")
     return res

@@ -15,9 +15,11 @@ from fastcore.script import call_parse
 from .kl import kl_std_normal
 from .reparam import reparameterize
 from .data import dataloaders
-from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net
+from .cli import command, check_int, check_choice, check_device
+from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net, evaluating
 from .losses import recon_nll, bits_per_dim
 from .train import _images, CheckpointCB, ProgressCB, get_dataset, get_device, load_checkpoint, load_weights, set_seed
+from .train import _ckpt_dir, _read_json, check_ckpt, check_dataset
 from .masked import Comparison, LossLearner
 
 # %% auto #0
@@ -105,7 +107,7 @@ def dlogistic_loss(model, # a VAE with a `DLogisticDecoder`
     return dict(loss=(nll + beta * kl).mean(), nll=nll, kl=kl)
 
 # %% ../nbs/10_discretized.ipynb #9cbcf18a
-@torch.no_grad()
+@evaluating
 def heldout_nelbo(model, # a VAE
                   dl, # batches of held-out images (or tuples starting with them)
                   nll_func=None, # (decoder output, x) -> -log p(x|z) per image; None: `dlogistic_nll`
@@ -113,14 +115,13 @@ def heldout_nelbo(model, # a VAE
                   seed:int=0, # seed of the draws
                  )->dict: # nelbo, nll, kl (nats per image), bpd (bits/dim of nelbo), n (images)
     "Held-out negative ELBO per image, in nats and in bits per dimension."
-    nll_func, was, dev = nll_func or dlogistic_nll, model.training, next(model.parameters()).device
-    model.eval(); g, tot, n, D = torch.Generator().manual_seed(seed), torch.zeros(2, dtype=torch.float64), 0, 1
+    nll_func, dev = nll_func or dlogistic_nll, next(model.parameters()).device
+    g, tot, n, D = torch.Generator().manual_seed(seed), torch.zeros(2, dtype=torch.float64), 0, 1
     for b in dl:
         x = _images(b).to(dev); mu, logvar = (t.float() for t in model.encoder(x))
         nll = sum(nll_func(model.decoder(reparameterize(mu, logvar, torch.randn(mu.shape, generator=g).to(dev))), x)
                   for _ in range(n_samples)) / n_samples
         tot += torch.stack([nll.sum(), kl_std_normal(mu, logvar).sum()]).double().cpu(); n, D = n + len(x), x[0].numel()
-    model.train(was)
     nll, kl = (tot / max(n, 1)).tolist()
     return dict(nelbo=nll + kl, nll=nll, kl=kl, bpd=bits_per_dim(nll + kl, D), n=n)
 
@@ -130,19 +131,18 @@ def shared_scale_nll(log_scale:float, # log s shared by every subpixel
     "NLL of a Bernoulli decoder's mean image sigmoid(logits) as the mean of a discretized logistic with one scale."
     return lambda logits, x: -dlogistic_logp(x.float(), torch.sigmoid(logits.float()), log_scale).flatten(1).sum(1)
 
-@torch.no_grad()
+@evaluating
 def fit_shared_scale(model, dl, # a Bernoulli VAE; validation batches
                      grid=None, # log-scales to try (default: -8 to 0 in steps of 0.25)
                      seed:int=0)->float: # the best log s
     "The shared log-scale that minimises the validation NLL of `shared_scale_nll` (one z per image)."
     grid = torch.arange(-8, 0.01, 0.25) if grid is None else torch.as_tensor(grid, dtype=torch.float32)
-    was, dev = model.training, next(model.parameters()).device
-    model.eval(); g, tot = torch.Generator().manual_seed(seed), torch.zeros(len(grid), dtype=torch.float64)
+    dev = next(model.parameters()).device
+    g, tot = torch.Generator().manual_seed(seed), torch.zeros(len(grid), dtype=torch.float64)
     for b in dl:
         x = _images(b).to(dev); mu, logvar = (t.float() for t in model.encoder(x))
         logits = model.decoder(reparameterize(mu, logvar, torch.randn(mu.shape, generator=g).to(dev)))
         tot += torch.stack([shared_scale_nll(ls.item())(logits, x).sum() for ls in grid]).double().cpu()
-    model.train(was)
     return grid[tot.argmin()].item()
 
 # %% ../nbs/10_discretized.ipynb #97f2f6bd
@@ -171,7 +171,7 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
                    split:str='test', n:int=20_000, # split to evaluate; number of synthetic faces
                    n_samples:int=1, bs:int=256, seed:int=0, device=None)->dict:
     "Held-out -ELBO in bits/dim of a checkpoint: valid for 'dlogistic'; shared-scale logistic for Bernoulli/Gaussian ones."
-    lik = json.loads((Path(ckpt)/'config.json').read_text()).get('likelihood', 'bernoulli')
+    lik = _read_json(_ckpt_dir(check_ckpt(ckpt, 'CKPT'))/'config.json').get('likelihood', 'bernoulli')
     ds = lambda s: get_dataset(dataset, root, split=s, **(dict(n=n) if dataset == 'synthetic' else {}))
     dl = dataloaders(dict(d=ds(split)), bs=bs)['d']
     if lik == 'dlogistic': return dict(likelihood=lik, **heldout_nelbo(load_dlogistic(ckpt, device), dl, None, n_samples, seed))
@@ -183,6 +183,7 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
 
 # %% ../nbs/10_discretized.ipynb #c0bedd1d
 @call_parse
+@command
 def bpd_cli(ckpt:str, # checkpoint directory written by vae-faces-train or `train_dlogistic`, e.g. checkpoints/best
             dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
             root:str=None, # prepared cache (e.g. of vae-faces-prep-celeba --crop face)
@@ -191,6 +192,8 @@ def bpd_cli(ckpt:str, # checkpoint directory written by vae-faces-train or `trai
             n_samples:int=1, # draws of z per image
             device:str=None): # 'cpu', 'cuda', 'mps' (default: the best available)
     "Held-out negative ELBO of a checkpoint in bits per dimension (a valid upper bound on -log2 p(x) per subpixel)."
+    check_int('--n', n, 10); check_int('--n-samples', n_samples); check_choice('--split', split, ('train', 'valid', 'test'))
+    root, ckpt = check_dataset(dataset, root), check_ckpt(ckpt, 'CKPT'); check_device(device)
     r = checkpoint_bpd(ckpt, dataset, root, split, n, n_samples, device=device)
     how = ('discretized logistic' if r['likelihood'] == 'dlogistic' else
            f"{r['likelihood']} means + shared logistic scale log s = {r['log_scale']:g} (fitted on 'valid')")

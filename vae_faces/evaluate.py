@@ -15,7 +15,9 @@ from .elbo import log_normal_diag
 from .kl import kl_std_normal
 from .reparam import reparameterize
 from .losses import recon_nll, bits_per_dim
-from .train import get_device, get_dataset, load_checkpoint
+from .cli import UsageError, command, check_int, check_choice, check_device, check_out_file
+from .model import evaluating
+from .train import get_device, get_dataset, load_checkpoint, check_ckpt, check_dataset
 from .results import interpolate
 
 # %% auto #0
@@ -24,8 +26,8 @@ __all__ = ['CORRUPTIONS', 'NON_FACES', 'ANOMALIES', 'log_weights', 'iwae_bound',
            'monotonicity', 'plot_smoothness', 'evaluate', 'evaluate_cli']
 
 # %% ../nbs/08_evaluate.ipynb #e68c4f54
-@torch.no_grad()
-def log_weights(model, # a `VAE` (put in eval mode)
+@evaluating
+def log_weights(model, # a `VAE` (evaluated in eval mode; its mode is kept)
                 x:Tensor, # images (B, C, H, W) in [0, 1]
                 k:int=64, # draws z_i ~ q(z|x) per image
                 likelihood:str='bernoulli', sigma:float=0.1, # the decoder's likelihood, see `recon_nll`
@@ -33,7 +35,7 @@ def log_weights(model, # a `VAE` (put in eval mode)
                 max_batch:int=1024, # images encoded or decoded per pass
                )->Tensor: # log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x), (k, B)
     "Log importance weights, eq. (2), of `k` draws from the encoder's posterior for each image."
-    model.eval(); dev = next(model.parameters()).device
+    dev = next(model.parameters()).device
     x = x.to(dev).float()
     mu, logvar = (torch.cat(t).float() for t in zip(*[model.encoder(xb) for xb in x.split(max_batch)]))
     g = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -113,12 +115,12 @@ def anomaly_auc(model, x:Tensor, # a `VAE`; held-out normal images (B, C, H, W)
     return {kind: roc_auc(scores[kind], scores['normal']) for kind in kinds}, scores
 
 # %% ../nbs/08_evaluate.ipynb #866352bd
-@torch.no_grad()
+@evaluating
 def encode_all(model, x:Tensor, # a `VAE`; images (N, C, H, W)
                bs:int=256, # images per pass
               )->tuple: # (mu, logvar), each (N, D) float32 on the CPU
-    "Posterior parameters of every image, in batches, in eval mode."
-    model.eval(); dev = next(model.parameters()).device
+    "Posterior parameters of every image, in batches, in eval mode (the model's mode is kept)."
+    dev = next(model.parameters()).device
     mus, lvs = zip(*[(m.float().cpu(), l.float().cpu()) for m, l in (model.encoder(xb.to(dev).float()) for xb in x.split(bs))])
     return torch.cat(mus), torch.cat(lvs)
 
@@ -165,13 +167,13 @@ def fit_probe(x:Tensor, # images (N, C, H, W) in [0, 1]
     return p
 
 # %% ../nbs/08_evaluate.ipynb #5531a27d
-@torch.no_grad()
+@evaluating
 def morph_factors(model, probe:LinearProbe, # a `VAE`; a fitted probe
                   xa:Tensor, xb:Tensor, # start and end faces (P, C, H, W)
                   steps:int=16, method:str='linear', # see `interpolate`
                  )->Tensor: # probed factors (P, steps, K)
     "Probe every frame of the morphs from `xa[i]` to `xb[i]` (posterior means, `interpolate`, one batched decode)."
-    model.eval(); dev = next(model.parameters()).device
+    dev = next(model.parameters()).device
     mu_a, mu_b = encode_all(model, xa)[0].to(dev), encode_all(model, xb)[0].to(dev)
     z = torch.stack([interpolate(a, b, steps, method) for a, b in zip(mu_a, mu_b)])  # (P, steps, D)
     return probe(model.decode(z.flatten(0, 1))).view(len(xa), steps, -1)
@@ -229,8 +231,6 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
     return r
 
 # %% ../nbs/08_evaluate.ipynb #8797f956
-def _fail(msg): raise SystemExit(f"vae-faces-evaluate: {msg}")
-
 def _report(r:dict, what:str)->str:
     "The numbers of `evaluate` as lines of text."
     pm = lambda v, se: f"{v:.2f}" + (f" ± {se:.2f}" if se is not None else '')
@@ -244,6 +244,7 @@ def _report(r:dict, what:str)->str:
 
 # %% ../nbs/08_evaluate.ipynb #6dbe10d8
 @call_parse
+@command
 def evaluate_cli(ckpt:str, # checkpoint directory written by vae-faces-train, e.g. checkpoints/best
                  dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
                  root:str=None, # dataset root or cache (see vae-faces-train); synthetic: cache folder
@@ -258,17 +259,18 @@ def evaluate_cli(ckpt:str, # checkpoint directory written by vae-faces-train, e.
                  bs:int=1024, # images per encoder/decoder pass
                 ):
     "Evaluate a checkpoint: -ELBO, -IWAE_k, bits/dim where valid, KL, active units and optionally anomaly AUCs."
-    try: model, state = load_checkpoint(ckpt, device=get_device(device))
-    except FileNotFoundError as e: _fail(f"cannot load checkpoint {ckpt}: {e} (vae-faces-train --out DIR writes DIR/best and DIR/last)")
-    except (ValueError, KeyError, TypeError) as e: _fail(f"cannot load checkpoint {ckpt}: {e}")
+    for name, v, lo in (('--n', n, 10), ('--images', images, 1), ('--k', k, 1), ('--seed', seed, 0), ('--bs', bs, 1)): check_int(name, v, lo)
+    check_choice('--split', split, ('train', 'valid', 'test')); root = check_dataset(dataset, root); check_device(device)
+    ckpt, out = check_ckpt(ckpt, 'CKPT'), out and check_out_file('--out', out, ('.json',))
+    model, state = load_checkpoint(ckpt, device=get_device(device))
     cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')
     ds = get_dataset(dataset, root, split=split, **(dict(n=n) if dataset == 'synthetic' else {}))
-    if not hasattr(ds, 'batch'): _fail(f"{root}: evaluation reads a prepared cache (see vae-faces-prep-celeba)")
+    if not len(ds): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
     x = ds.batch(np.arange(min(images, len(ds))))
     if tuple(x.shape[1:]) != (cfg.in_channels, cfg.img_size, cfg.img_size):
-        _fail(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
+        raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
     r = evaluate(model, x, k, lik, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
     r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(next(model.parameters()).device))
     print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood; {dataset} {split}, {len(x)} images, k={k}"))
-    if out: Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(r, indent=1))
+    if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
     return r

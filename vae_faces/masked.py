@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from torch import Tensor
 from .kl import kl_std_normal
 from .reparam import reparameterize
-from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net, build_vae
+from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net, build_vae, eval_mode, evaluating
 from .data import dataloaders
 from .losses import recon_nll
 from .train import Learner, NonFiniteLossError, ProgressCB, autocast, fit, set_seed
@@ -127,10 +127,7 @@ def validate(self:LossLearner):
     "The base class's epoch record (train loss, time), then `valid_func` on the validation loader (model in eval mode)."
     Learner.validate(self)
     if self.valid_func is None or self.valid_dl is None: return
-    was = self.model.training; self.model.eval()
-    try:
-        with torch.no_grad(), autocast(self.device, self.precision): v = self.valid_func(self.model, self.valid_dl)
-    finally: self.model.train(was)
+    with torch.no_grad(), eval_mode(self.model), autocast(self.device, self.precision): v = self.valid_func(self.model, self.valid_dl)
     if not math.isfinite(v['nelbo']): raise NonFiniteLossError(self._nan_msg(self.step, v['nelbo']) + ' (validation)')
     self.history['valid'][-1].update(v)
 
@@ -155,7 +152,7 @@ def bg_leakage(x:Tensor, # images (N, C, H, W) in [0, 1]
     return 255 * (w * d).flatten(1).sum(1) / w.flatten(1).sum(1).clamp_min(1e-8)
 
 # %% ../nbs/09_masked.ipynb #6b3b9d85
-@torch.no_grad()
+@evaluating
 def face_metrics(model, # a `VAE` (baseline) or masked VAE
                  dl, # held-out batches (image, mask, ...)
                  likelihood:str='bernoulli', sigma:float=0.1, # the image decoder's likelihood
@@ -163,13 +160,12 @@ def face_metrics(model, # a `VAE` (baseline) or masked VAE
                  seed:int=0, # seed of the draws of z
                 )->dict: # means per image
     "Face-region -ELBO and its parts, face MSE and background leakage of reconstructions (+ mask NLL, IoU, -ELBO if masked)."
-    was, dev = model.training, next(model.parameters()).device
-    model.eval(); g, tot, n = torch.Generator().manual_seed(seed), {}, 0
+    dev = next(model.parameters()).device
+    g, tot, n = torch.Generator().manual_seed(seed), {}, 0
     for b in dl:
         x, m = (t.to(dev).float() for t in b[:2])
         for k, v in _face_terms(model, x, m, g, likelihood, sigma, bg).items(): tot[k] = tot.get(k, 0.) + v.sum().item()
         n += len(x)
-    model.train(was)
     r = {k: v / max(n, 1) for k, v in tot.items()}
     r['face_nelbo'] = r['face_nll'] + r['kl']
     if 'mask_nll' in r: r.update(nelbo=r['face_nelbo'] + r['mask_nll'], nll=r['face_nll'] + r['mask_nll'])
@@ -197,12 +193,11 @@ def never_face(masks, # training masks: (N, H, W) uint8/bool array or tensor, or
     m = torch.as_tensor(masks)
     return m.reshape(-1, *m.shape[-2:]).amax(0) == 0
 
-@torch.no_grad()
+@evaluating
 def predict_mask(model, # a masked VAE
                  x:Tensor, # images (N, C, H, W) in [0, 1]
                 )->Tensor: # (N, 1, H, W) in [0, 1]
     "The masked VAE's mask for pictures `x`: the mask decoder at the posterior mean."
-    model.eval()
     return model.decoder.parts(model.encoder(x.to(model.device))[0])[1]
 
 # %% ../nbs/09_masked.ipynb #b5293526
@@ -215,9 +210,10 @@ def sample_metrics(models:dict, # {name: VAE}: the models to compare
     "Background leakage of prior samples: in the never-face region, and outside the re-encoded mask."
     res, z = {}, torch.randn(n, masked.prior.latent_dim, generator=torch.Generator().manual_seed(seed))
     for name, mdl in models.items():
-        mdl.eval(); zd = z.to(mdl.device); xs = mdl.decode(zd).float()
-        r = dict(region_leak=bg_leakage(xs, region, bg), outside_mask_leak=bg_leakage(xs, predict_mask(masked, xs) < 0.5, bg))
-        if isinstance(mdl.decoder, MaskedDecoder): r['own_mask_leak'] = bg_leakage(xs, mdl.decoder.parts(zd)[1] < 0.5, bg)
+        with eval_mode(mdl):
+            zd = z.to(mdl.device); xs = mdl.decode(zd).float()
+            r = dict(region_leak=bg_leakage(xs, region, bg), outside_mask_leak=bg_leakage(xs, predict_mask(masked, xs) < 0.5, bg))
+            if isinstance(mdl.decoder, MaskedDecoder): r['own_mask_leak'] = bg_leakage(xs, mdl.decoder.parts(zd)[1] < 0.5, bg)
         res[name] = {**{k: v.mean().item() for k, v in r.items()}, 'region_leak_median': r['region_leak'].median().item()}
     return res
 

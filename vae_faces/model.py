@@ -7,15 +7,17 @@ Docs: https://vae-faces.github.io/vae_faces/model.html.md"""
 # %% ../nbs/04_model.ipynb #544cf459
 from __future__ import annotations
 import torch, torch.nn as nn
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
+from functools import wraps
 from torch import Tensor
 from fastcore.basics import patch
 from .elbo import log_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['Encoder', 'Decoder', 'Prior', 'VAE', 'VAEConfig', 'conv_encoder_net', 'conv_decoder_net', 'build_vae', 'ModelSummary',
-           'model_summary']
+__all__ = ['Encoder', 'Decoder', 'Prior', 'VAE', 'eval_mode', 'evaluating', 'VAEConfig', 'conv_encoder_net', 'conv_decoder_net',
+           'build_vae', 'ModelSummary', 'model_summary']
 
 # %% ../nbs/04_model.ipynb #701d19fb
 class Encoder(nn.Module):
@@ -121,14 +123,31 @@ def decode(self:VAE, z:Tensor, # one latent (D,) or a batch (B, D)
     p = self.decoder.probs(zb)
     return p[0] if single else p
 
+# %% ../nbs/04_model.ipynb #f721dfe4
+@contextmanager
+def eval_mode(model:nn.Module):
+    "Eval mode for the block; afterwards each submodule of `model` is back in the mode it had, even after an error."
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try: yield model
+    finally:
+        for m, t in modes: m.training = t
+
+def evaluating(f):
+    "Decorate a function whose first argument is a model: it runs in `eval_mode(model)` under `torch.no_grad()`."
+    @wraps(f)
+    def _f(model, *args, **kwargs):
+        with torch.no_grad(), eval_mode(model): return f(model, *args, **kwargs)
+    return _f
+
 # %% ../nbs/04_model.ipynb #c45d55f5
 @patch
 def sample(self:VAE, n:int, # number of faces
            temperature:float=1.0, # scales the prior's standard deviation
            generator:torch.Generator|None=None, # optional RNG on the model's device
           )->Tensor: # (n, C, H, W)
-    "n new images in [0, 1], decoded from z ~ N(0, temperature² I) (no gradients)."
-    with torch.no_grad(): return self.decoder.probs(self.prior.sample(n, self.device, temperature, generator))
+    "n new images in [0, 1], decoded from z ~ N(0, temperature² I) in eval mode (no gradients, the model's mode kept)."
+    with torch.no_grad(), eval_mode(self): return self.decoder.probs(self.prior.sample(n, self.device, temperature, generator))
 
 # %% ../nbs/04_model.ipynb #74be9f2b
 @dataclass
@@ -205,11 +224,11 @@ class ModelSummary(list):
 def model_summary(model:nn.Module, x:Tensor, # a batch to trace the shapes with
                  )->ModelSummary:
     "Leaf layers of `model` with output shapes and parameter counts, from one no-grad forward pass in eval mode."
-    res,was_training = ModelSummary(),model.training
+    res = ModelSummary()
     def hook(name): return lambda m,i,o: res.append((name, type(m).__name__, tuple(o.shape), _n_params(m)))
     hs = [m.register_forward_hook(hook(n)) for n,m in model.named_modules() if n and not list(m.children())]
     try:
-        with torch.no_grad(): model.eval()(x)
-    finally: model.train(was_training); [h.remove() for h in hs]
+        with torch.no_grad(), eval_mode(model): model(x)
+    finally: [h.remove() for h in hs]
     res.total = _n_params(model)
     return res

@@ -20,14 +20,17 @@ from .data import dataloaders
 from .synthetic import SyntheticFaces
 from .celebamask import CelebAMaskHQ
 from .celeba import CelebA, CelebACached
-from .model import VAEConfig, build_vae
-from .losses import vae_loss
+from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_dir, is_checkpoint
+from .model import VAEConfig, build_vae, evaluating
+from .losses import LIKELIHOODS, vae_loss
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'DATASETS', 'get_device', 'autocast', 'set_seed', 'valid_elbo', 'CancelFitException',
            'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner',
-           'SingleBatchCB', 'ProgressCB', 'epoch_line', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_weights', 'load_checkpoint', 'CheckpointCB', 'fit', 'plot_history', 'get_dataset', 'train_cli']
+           'SingleBatchCB', 'ProgressCB', 'epoch_line', 'get_rng_state', 'set_rng_state', 'CheckpointWriteError',
+           'save_checkpoint', 'load_weights', 'load_checkpoint', 'check_ckpt', 'checkpoint_summary',
+           'CheckpointExistsError', 'check_out', 'clear_checkpoints', 'CheckpointCB', 'fit', 'plot_history',
+           'get_dataset', 'check_dataset', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #068e951f
 def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps'...; None: the best available
@@ -54,16 +57,16 @@ def set_seed(seed:int):
 # %% ../nbs/06_train.ipynb #1a67a6da
 def _images(b): return b[0] if isinstance(b, (tuple, list)) else b  # loaders may yield (image, mask, ...)
 
-@torch.no_grad()
+@evaluating
 def valid_elbo(model, # a `VAE`
                dl, # batches of images (B, C, H, W) in [0, 1]
                likelihood:str='bernoulli', # see `recon_nll`
                precision:str='fp32', # 'fp32' or 'bf16' forward pass
                seed:int=0, # seed of the draws of z
               )->dict: # nelbo, nll, kl: means over the images, in nats per image
-    "Negative ELBO of `dl` and its two parts, with one z ~ q(z|x) per image (model in eval mode)."
-    was, dev = model.training, next(model.parameters()).device
-    model.eval(); g, tot, n = torch.Generator().manual_seed(seed), torch.zeros(3, device=dev), 0
+    "Negative ELBO of `dl` and its two parts, with one z ~ q(z|x) per image (in eval mode; the model's mode is kept)."
+    dev = next(model.parameters()).device
+    g, tot, n = torch.Generator().manual_seed(seed), torch.zeros(3, device=dev), 0
     for b in dl:
         xb = _images(b).to(dev)
         with autocast(dev, precision): mu, logvar = model.encoder(xb)
@@ -71,7 +74,6 @@ def valid_elbo(model, # a `VAE`
         with autocast(dev, precision): logits = model.decoder(z)
         o = vae_loss(logits, xb, mu, logvar, beta=1.0, likelihood=likelihood)
         tot += torch.stack([(o['nll'] + o['kl']).sum(), o['nll'].sum(), o['kl'].sum()]); n += len(xb)
-    model.train(was)
     return dict(zip(('nelbo', 'nll', 'kl'), (tot / max(n, 1)).tolist()))
 
 # %% ../nbs/06_train.ipynb #17f5da24
@@ -115,6 +117,7 @@ class Learner:
         self.opt = torch.optim.Adam(self.model.parameters(), lr=lr, fused=True if self.device.type in ('cpu', 'cuda') else None)
         self.epoch = self.iter = self.step = 0
         self.history, self._pending, self.ckpt_dir = dict(step=[], loss=[], nll=[], kl=[], valid=[]), [], None
+        self.resumed_from = None  # the checkpoint `load` continued from
 
     def callback(self, name): run_cbs(self.cbs, name, self)
 
@@ -287,6 +290,30 @@ def _switch_dir(tmp:Path, dst:Path):
     os.replace(tmp, dst); shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/06_train.ipynb #811f4380
+class CheckpointWriteError(OSError): "A checkpoint could not be written (a full disk, say); the previous one is intact."
+
+def _write_failed(dir:Path, tmp:Path, e:OSError)->CheckpointWriteError:
+    prev = dir if dir.is_dir() else dir.with_name(dir.name + '.old')
+    keep = f"the previous checkpoint {prev} is intact" if is_checkpoint(prev) else f"there was no earlier checkpoint at {dir}"
+    err = CheckpointWriteError(f"could not write the checkpoint {dir} ({e.strerror or e}); removed the partial {tmp.name}/ "
+                               f"and {keep}. Free some space there, then continue with --resume")
+    err.errno = e.errno
+    return err
+
+def _write_parts(tmp:Path, model, opt, state:dict):
+    "The files of a checkpoint, written into the folder `tmp`."
+    _write_atomic(tmp/'model.safetensors', st.save(_cpu(model.state_dict())))
+    cfg = getattr(model, 'cfg', None)
+    _write_json(tmp/'config.json', dict(format='vae_faces.checkpoint/1', model=cfg.to_dict() if cfg else None, **state.pop('hparams', {})))
+    if opt is not None:
+        tens, meta = _opt_split(opt.state_dict())
+        _write_atomic(tmp/'optimizer.safetensors', st.save(tens)); _write_json(tmp/'optimizer.json', meta)
+    if 'rng' in state:
+        rng = dict(state.pop('rng'))
+        _write_atomic(tmp/'rng.safetensors', st.save(_cpu(rng.pop('torch')))); state['rng'] = rng
+    _write_json(tmp/'state.json', state)
+
+# %% ../nbs/06_train.ipynb #d43502a1
 def save_checkpoint(dir, # the checkpoint directory, e.g. 'checkpoints/last'; replaced as a whole
                     model, # a `VAE` (its `cfg` goes to config.json)
                     opt=None, # optimizer to save with it
@@ -295,19 +322,13 @@ def save_checkpoint(dir, # the checkpoint directory, e.g. 'checkpoints/last'; re
     "Write a checkpoint (safetensors and JSON only) to `dir`, switching the whole directory atomically."
     dir, state = Path(dir), dict(state or {})
     tmp = dir.with_name(dir.name + '.tmp')
-    if tmp.exists(): shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    _write_atomic(tmp/'model.safetensors', st.save(_cpu(model.state_dict())))
-    cfg = getattr(model, 'cfg', None)
-    cfg = dict(format='vae_faces.checkpoint/1', model=cfg.to_dict() if cfg else None, **state.pop('hparams', {}))
-    _write_json(tmp/'config.json', cfg)
-    if opt is not None:
-        tens, meta = _opt_split(opt.state_dict())
-        _write_atomic(tmp/'optimizer.safetensors', st.save(tens)); _write_json(tmp/'optimizer.json', meta)
-    if 'rng' in state:
-        rng = dict(state.pop('rng'))
-        _write_atomic(tmp/'rng.safetensors', st.save(_cpu(rng.pop('torch')))); state['rng'] = rng
-    _write_json(tmp/'state.json', state)
+    try:
+        if tmp.exists(): shutil.rmtree(tmp)
+        tmp.mkdir(parents=True); _write_parts(tmp, model, opt, state)
+    except BaseException as e:  # nothing half-written stays behind; `dir` is untouched
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError): raise _write_failed(dir, tmp, e) from e
+        raise
     _switch_dir(tmp, dir)
     return dir
 
@@ -359,6 +380,20 @@ def load_checkpoint(dir, # a checkpoint directory written by `save_checkpoint`
     if cfg is None: raise ValueError(f"{Path(s['dir'])/'config.json'}: no model config; build the model and use `load_weights`")
     return load_weights(build_vae(cfg), s['dir']).to(get_device(device)).eval(), s
 
+# %% ../nbs/06_train.ipynb #fc9b8c5a
+def check_ckpt(ckpt, # the path the user gave
+               name:str='--ckpt')->Path: # the option, as typed
+    "`ckpt` as a `Path` if it is a checkpoint folder (or a crash left its `.old`), else a `UsageError` that says what to pass."
+    p = Path(ckpt)
+    if is_checkpoint(p) or (not p.exists() and is_checkpoint(p.with_name(p.name + '.old'))): return p
+    train = "train one with `vae-faces-train --out DIR` (it writes DIR/best and DIR/last), or run `vae-faces-demo`"
+    if not p.exists(): raise UsageError(f"{name} {p}: no checkpoint there; {train}")
+    if p.is_file(): raise UsageError(f"{name} {p}: is a file; a vae_faces checkpoint is a folder of safetensors and JSON files "
+                                     f"(OUT/best or OUT/last of vae-faces-train)")
+    if runs := [n for n in ('best', 'last') if is_checkpoint(p/n) or is_checkpoint(p/f'{n}.old')]:
+        raise UsageError(f"{name} {p}: holds the checkpoints of a run; pass {' or '.join(str(p/n) for n in runs)}")
+    raise UsageError(f"{name} {p}: not a checkpoint (no model.safetensors in it); {train}")
+
 # %% ../nbs/06_train.ipynb #1b1c37ba
 @patch
 def state(self:Learner, epoch=None, iter=None)->dict:
@@ -381,14 +416,59 @@ def load(self:Learner, dir)->dict:
     if hp: warnings.warn(f"{s['dir']}: resuming with other settings, {hp}, than the checkpoint's {[s['config'][k] for k in hp]}")
     self.opt.load_state_dict(s['opt']); set_rng_state(s['rng'])
     self.epoch, self.iter, self.step, self.history = s['epoch'], s['iter'], s['step'], s['history']
+    self.resumed_from = s['dir']
     return s
+
+# %% ../nbs/06_train.ipynb #3e13cb2d
+def _summary(dir:Path)->str|None:
+    "'last/: 3 epochs done (750 steps), held-out -ELBO 5123.4 nats/image' for the checkpoint `dir` (or `dir.old`)."
+    d = dir if dir.is_dir() else dir.with_name(dir.name + '.old')
+    if not is_checkpoint(d): return None
+    try: s = _read_json(d/'state.json')
+    except (OSError, ValueError): return f"{d.name}/ (its state.json is unreadable)"
+    v = [e for e in s.get('history', {}).get('valid', []) if 'nelbo' in e]
+    ep = s.get('epoch', '?'); pos = f"{ep} epoch{'' if ep == 1 else 's'}" + (f" and {s['iter']} batches" if s.get('iter') else '')
+    pos += f" done ({s.get('step', '?')} steps)"
+    return f"{d.name}/: {pos}" + (f", held-out -ELBO {v[-1]['nelbo']:.1f} nats/image" if v else '')
+
+def checkpoint_summary(out)->str|None:
+    "What the training folder `out` holds (its `last` and `best` checkpoints: epochs done, held-out -ELBO); None if nothing."
+    return '; '.join(s for s in (_summary(Path(out)/n) for n in ('last', 'best')) if s) or None
+
+class CheckpointExistsError(FileExistsError): "A run would replace a checkpoint the user did not ask to replace."
+
+# %% ../nbs/06_train.ipynb #1db45308
+def check_out(out, # a training output folder: checkpoints go to OUT/last and OUT/best
+              resume:bool=False, force:bool=False, # continue the checkpoint there; replace it
+              flags=('--resume', '--force', '--out'), # how the message names the three ways out
+             )->Path:
+    "`out` if a run may write checkpoints there; else an error that says what is there and what to do."
+    out = Path(out)
+    if resume and force: raise UsageError(f"{flags[0]} continues the checkpoint in {out} and {flags[1]} replaces it: pass one of them")
+    if out.exists() and not out.is_dir(): raise UsageError(f"{flags[2]} {out}: is a file; checkpoints go into a folder (OUT/last, OUT/best)")
+    if is_checkpoint(out) or out.name in ('last', 'best'):
+        raise UsageError(f"{flags[2]} {out}: that is a checkpoint itself; pass the folder that holds last/ and best/ ({out.parent})")
+    if not (resume or force) and (what := checkpoint_summary(out)):
+        raise CheckpointExistsError(f"{out} already holds a trained model ({what}); continue it with {flags[0]}, "
+                                    f"replace it with {flags[1]}, or choose another {flags[2]}")
+    return out
+
+def clear_checkpoints(out):
+    "Remove the checkpoints `out/last` and `out/best` (and what a crash may have left of them)."
+    for n in ('last', 'best', 'last.old', 'best.old', 'last.tmp', 'best.tmp'): shutil.rmtree(Path(out)/n, ignore_errors=True)
 
 # %% ../nbs/06_train.ipynb #d1fa6e97
 class CheckpointCB(Callback):
-    "Save `dir/last` every `every` steps and after each epoch; `dir/best` when the validation -ELBO is the lowest yet."
+    "Save `dir/last` every `every` steps and after each epoch, `dir/best` at the lowest validation -ELBO; never over another run's."
     order = 10
-    def __init__(self, dir, every:int|None=None): self.dir, self.every = Path(dir), every
-    def before_fit(self, learn): learn.ckpt_dir = self.dir
+    def __init__(self, dir, every:int|None=None, # also save `last` every this many steps
+                 force:bool=False): # replace a checkpoint already in `dir` (else a fresh run there is refused)
+        self.dir, self.every, self.force = Path(dir), every, force
+    def before_fit(self, learn):
+        learn.ckpt_dir = self.dir
+        if learn.resumed_from is None:  # a run that did not load the checkpoint in `dir` must not replace it
+            check_out(self.dir, force=self.force, flags=('resume=True', 'force=True', 'ckpt_dir'))
+            if self.force: clear_checkpoints(self.dir)
     def after_batch(self, learn):
         if self.every and learn.step % self.every == 0: learn.save(self.dir/'last')
     def after_epoch(self, learn):
@@ -404,6 +484,7 @@ def fit(model, # a `VAE`, trained in place
         device=None, precision:str='fp32', # see `get_device`, `autocast`
         ckpt_dir=None, # write checkpoints `ckpt_dir/last` and `ckpt_dir/best` there
         resume:bool=False, # continue from `ckpt_dir/last` if it exists
+        force:bool=False, # replace a checkpoint already in `ckpt_dir` (else a fresh run there is refused)
         seed:int=0, # seeds python, numpy and torch at the start (a resume restores the saved RNG states instead)
         cbs=(), # more callbacks
         ckpt_every:int|None=None, # also save `last` every this many steps
@@ -413,7 +494,7 @@ def fit(model, # a `VAE`, trained in place
     "Train `model` with a `Learner` and the usual callbacks; with `resume`, continue an interrupted run exactly."
     if resume and ckpt_dir is None: raise ValueError('resume=True needs ckpt_dir, where the checkpoint is')
     set_seed(seed)
-    cbs = [*cbs, *([ProgressCB()] if progress else []), *([CheckpointCB(ckpt_dir, ckpt_every)] if ckpt_dir else [])]
+    cbs = [*cbs, *([ProgressCB()] if progress else []), *([CheckpointCB(ckpt_dir, ckpt_every, force)] if ckpt_dir else [])]
     learn = Learner(model, loaders, lr, beta, likelihood, kl_warmup, device, precision, cbs, seed, **kwargs)
     last = Path(ckpt_dir or '.')/'last'
     if resume and (last.is_dir() or last.with_name('last.old').is_dir()):
@@ -450,8 +531,42 @@ def get_dataset(name:str, # 'synthetic', 'celebamask' or 'celeba'
         return (CelebACached if (Path(root)/'index.json').exists() else CelebA)(root, split=split, **kwargs)
     raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
 
+# %% ../nbs/06_train.ipynb #cacb4696
+def check_dataset(dataset:str, root, # a name of `DATASETS`; its --root
+                  cache:bool=True)->Path|None: # True: the real datasets must be prepared caches
+    "`root` as a `Path` if `dataset` can be read from it, else a `UsageError` that says how to make it."
+    check_choice('--dataset', dataset, DATASETS)
+    if dataset == 'synthetic':
+        if root is not None and Path(root).exists() and not Path(root).is_dir(): raise UsageError(f"--root {root}: is a file; give a folder for the synthetic faces cache")
+        return None if root is None else Path(root)
+    prep = 'vae-faces-prep CelebAMask-HQ-FOLDER CACHE' if dataset == 'celebamask' else 'vae-faces-prep-celeba CELEBA-FOLDER CACHE'
+    if root is None: raise UsageError(f"--dataset {dataset} needs --root: the cache that `{prep}` writes")
+    root = check_dir('--root', root, f"prepare it with `{prep}`")
+    if cache and dataset == 'celeba' and not (root/'index.json').exists() and (root/'img_align_celeba').is_dir():
+        raise UsageError(f"{root} holds CelebA's JPEGs; training reads a prepared cache: run "
+                         f"`vae-faces-prep-celeba {root} CACHE`, then pass --root CACHE")
+    return root
+
+# %% ../nbs/06_train.ipynb #838427e2
+def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed,
+                precision, resume, force, ckpt_every, **_)->tuple: # (root, out, model config)
+    "Check every option of `train_cli` before any work: the data, the output folder and the numbers."
+    for name, v, lo in (('--n', n, 10), ('--latent', latent, 1), ('--epochs', epochs, 1), ('--bs', bs, 1), ('--seed', seed, 0),
+                        ('--kl-warmup', kl_warmup, 0), ('--threads', threads, 1), ('--ckpt-every', ckpt_every, 1)): check_int(name, v, lo)
+    check_float('--lr', lr); check_float('--beta', beta, strict=False); check_device(device)
+    check_choice('--likelihood', likelihood, LIKELIHOODS); check_choice('--precision', precision, PRECISIONS)
+    root, out = check_dataset(dataset, root), check_out(out, resume, force)
+    cfg = VAEConfig.tiny() if tiny else VAEConfig()
+    if latent: cfg = VAEConfig.from_dict({**cfg.to_dict(), 'latent_dim': latent})
+    last = out/'last' if (out/'last').is_dir() else out/'last.old'
+    if resume and is_checkpoint(last) and (c := _model_cfg(last)) is not None and c != cfg:
+        raise UsageError(f"{last} holds a model with latent {c.latent_dim} and widths {c.channels}, the options given build "
+                         f"latent {cfg.latent_dim} and widths {cfg.channels}: resume with the --tiny/--latent of the first run")
+    return root, out, cfg
+
 # %% ../nbs/06_train.ipynb #cdb6fea6
 @call_parse
+@command
 def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               root:str=None, # synthetic: cache folder; celebamask/celeba: cache of vae-faces-prep/vae-faces-prep-celeba
               out:str='checkpoints', # where checkpoints go: OUT/last and OUT/best
@@ -468,26 +583,23 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               threads:int=None, # CPU threads for torch (default: one per core; on a busy shared machine 1 is far faster)
               seed:int=0, # seed of the weights, the shuffles and the sampling
               precision:str='fp32', # 'fp32', or 'bf16' (autocast: faster on recent CPUs and GPUs)
-              resume:bool=False, # continue from OUT/last if it exists
+              resume:bool=False, # continue the checkpoint in OUT (from OUT/last) up to --epochs
+              force:bool=False, # replace a checkpoint already in OUT (without it, OUT must not hold one)
               ckpt_every:int=None, # also save OUT/last every this many steps
               quiet:bool=False, # no progress bars
              ):
     "Train a VAE on faces and write safetensors checkpoints."
+    root, out, cfg = _train_args(**locals())
     if threads: torch.set_num_threads(threads)
     kw = dict(n=n) if dataset == 'synthetic' else {}
     dsets = {k: get_dataset(dataset, root, split=k, **kw) for k in ('train', 'valid')}
-    if not hasattr(dsets['train'], 'batch'):
-        raise SystemExit(f"{root} holds JPEGs; training reads a prepared cache: "
-                         f"run `vae-faces-prep-celeba {root} --out CACHE`, then --root CACHE")
-    cfg = VAEConfig.tiny() if tiny else VAEConfig()
-    if latent: cfg = VAEConfig.from_dict({**cfg.to_dict(), 'latent_dim': latent})
     set_seed(seed); model = build_vae(cfg)
     print(f"{dataset}: {len(dsets['train'])} train / {len(dsets['valid'])} valid faces; "
           f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {precision}")
     h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, likelihood, kl_warmup, device, precision,
-            ckpt_dir=out, resume=resume, seed=seed, ckpt_every=ckpt_every, progress=not quiet)
+            ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet)
     v = h['valid'][-1] if h['valid'] else None
-    print(f"checkpoints: {Path(out)/'last'} and {Path(out)/'best'}")
+    print(f"checkpoints: {out/'last'} and {out/'best'}")
     if v: print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = "
                 f"nll {v['nll']:.2f} + kl {v['kl']:.2f}")
     return h
