@@ -532,9 +532,9 @@ def get_dataset(name:str, # 'synthetic', 'celebamask' or 'celeba'
     raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
 
 # %% ../nbs/06_train.ipynb #cacb4696
-def check_dataset(dataset:str, root, # a name of `DATASETS`; its --root
-                  cache:bool=True)->Path|None: # True: the real datasets must be prepared caches
-    "`root` as a `Path` if `dataset` can be read from it, else a `UsageError` that says how to make it."
+def check_dataset(dataset:str, # a name of `DATASETS`
+                  root)->Path|None: # its --root: the synthetic faces' cache folder (optional), else a prepared cache
+    "`root` as a `Path` if the commands can read `dataset` from it, else a `UsageError` that says how to make it."
     check_choice('--dataset', dataset, DATASETS)
     if dataset == 'synthetic':
         if root is not None and Path(root).exists() and not Path(root).is_dir(): raise UsageError(f"--root {root}: is a file; give a folder for the synthetic faces cache")
@@ -542,7 +542,7 @@ def check_dataset(dataset:str, root, # a name of `DATASETS`; its --root
     prep = 'vae-faces-prep CelebAMask-HQ-FOLDER CACHE' if dataset == 'celebamask' else 'vae-faces-prep-celeba CELEBA-FOLDER CACHE'
     if root is None: raise UsageError(f"--dataset {dataset} needs --root: the cache that `{prep}` writes")
     root = check_dir('--root', root, f"prepare it with `{prep}`")
-    if cache and dataset == 'celeba' and not (root/'index.json').exists() and (root/'img_align_celeba').is_dir():
+    if dataset == 'celeba' and not (root/'index.json').exists() and (root/'img_align_celeba').is_dir():
         raise UsageError(f"{root} holds CelebA's JPEGs; training reads a prepared cache: run "
                          f"`vae-faces-prep-celeba {root} CACHE`, then pass --root CACHE")
     return root
