@@ -1,8 +1,9 @@
 """The README's commands, run as written from a fresh clone (tools/fresh_clone.py): `make demo`, `make test` and the
 command blocks after them, on inputs written in the real datasets' layouts.
 
-About fifteen minutes on 2 cores: it installs a new .venv and runs the whole suite again inside the clone (where this test
-skips itself). `VAE_FACES_FRESH_CLONE=0` leaves it out, for quick local runs; CI always runs it.
+It installs a new .venv, trains the demo and runs the README's blocks; the clone's own `make test` runs the suite's
+quick tests there (sync, README, docs, packaging and one notebook: the outer run has executed every notebook already,
+and this test skips itself inside). `VAE_FACES_FRESH_CLONE=0` leaves it out, for quick local runs; CI always runs it.
 """
 import os, subprocess, sys
 import pytest

@@ -4,7 +4,8 @@ The commands are read from README.md's `sh` blocks, not copied here, so a change
 
 1. **from source**: `git clone … && cd vae_faces`, `make demo`, `make test`. The clone is made from this repository's
    last commit (GitHub may be out of reach; uncommitted changes are not in it, as they would not be for a user).
-   `make test` runs the whole suite there, except this very check (VAE_FACES_IN_FRESH_CLONE=1 stops the recursion);
+   `make test` runs there with VAE_FACES_IN_FRESH_CLONE=1: this very check skips itself (no recursion), and so do the
+   notebook runs but one and the JupyterLab run, which the outer `make test` has done on the same commit;
 2. **from a checkpoint**: the block after the demo, with two face pictures written first (`face_a.jpg`, `face_b.jpg`);
 3. **CelebAMask-HQ**: the download, prep, train and morph block. Kaggle cannot be assumed reachable, so the download
    runs in the form the README gives beside it (`--source CelebAMask-HQ.zip`), on a zip of synthetic faces written in
@@ -19,7 +20,7 @@ Every command runs in bash with a clean environment: a new empty HOME (no caches
 environment, no VAE_FACES_* settings; only pip's download cache is shared, so that the install does not fetch again.
 Each step's output goes to a log whose tail is printed if the step fails; the files each block promises are checked.
 
-    python tools/fresh_clone.py            # about 15 minutes on 2 cores; exit status 1 on any failure
+    python tools/fresh_clone.py            # about 10 minutes on 2 cores; exit status 1 on any failure
     python tools/fresh_clone.py --keep     # leave the clone (and its logs) in place and print where it is
 """
 import argparse, os, re, shlex, shutil, subprocess, sys, tempfile, time
