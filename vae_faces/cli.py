@@ -90,19 +90,20 @@ def check_device(device:str|None, # 'cpu', 'cuda', 'cuda:N', 'mps', or None (the
     return device
 
 # %% ../nbs/02a_cli.ipynb #13d3ab44
-def _kind(p:Path)->str: return 'a folder' if p.is_dir() else 'a file' if p.exists() else 'missing'
+def _named(name:str, p:Path)->str: return f"{name} {p}" if name else str(p)  # '--root nope', or just 'nope' for a positional
 
 def check_dir(name:str, path, # the option; the path given
               hint:str='')->Path: # what the folder should hold, or how to make it
     "`path` as a `Path` if it is an existing folder, else a `UsageError`."
     p = Path(path)
-    if not p.is_dir(): raise UsageError(f"{name} {p}: " + ("no such folder" if not p.exists() else "is a file, not a folder") + (f"; {hint}" if hint else ''))
+    if not p.is_dir(): raise UsageError(f"{_named(name, p)}: " + ("no such folder" if not p.exists() else "is a file, not a folder") + (f"; {hint}" if hint else ''))
     return p
 
-def check_file(name:str, path, hint:str='')->Path:
+def check_file(name:str, path, # the option ('' for a positional argument); the path given
+               hint:str='')->Path: # what the file should be
     "`path` as a `Path` if it is an existing file, else a `UsageError`."
     p = Path(path)
-    if not p.is_file(): raise UsageError(f"{name} {p}: " + ("no such file" if not p.exists() else "is a folder, not a file") + (f"; {hint}" if hint else ''))
+    if not p.is_file(): raise UsageError(f"{_named(name, p)}: " + ("no such file" if not p.exists() else "is a folder, not a file") + (f"; {hint}" if hint else ''))
     return p
 
 def is_checkpoint(path)->bool:

@@ -238,7 +238,7 @@ def sample_cli(ckpt:str='checkpoints/demo/best', # checkpoint directory (vae-fac
 def _morph_inputs(a:str, b:str, dataset, root)->list|None:
     "The two indices of `a` and `b` with --dataset (checked), else None after checking they are image files."
     if dataset is None:
-        for name, v in (('A', a), ('B', b)): check_file(name, v, 'pass an image file (JPEG, PNG), or an index with --dataset')
+        for v in (a, b): check_file('', v, 'pass an image file (JPEG, PNG), or an index with --dataset')
         return None
     check_dataset(dataset, root)
     try: return [int(a), int(b)]

@@ -543,7 +543,7 @@ def check_dataset(dataset:str, # a name of `DATASETS`
     if root is None: raise UsageError(f"--dataset {dataset} needs --root: the cache that `{prep}` writes")
     root = check_dir('--root', root, f"prepare it with `{prep}`")
     if dataset == 'celeba' and not (root/'index.json').exists() and (root/'img_align_celeba').is_dir():
-        raise UsageError(f"{root} holds CelebA's JPEGs; training reads a prepared cache: run "
+        raise UsageError(f"{root} holds CelebA's JPEGs; the commands read a prepared cache: run "
                          f"`vae-faces-prep-celeba {root} CACHE`, then pass --root CACHE")
     return root
 
