@@ -29,7 +29,7 @@ test-slow: $(STAMP)
 	VAE_FACES_SLOW=1 $(BIN)/python -m pytest
 
 export: $(STAMP)
-	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
+	$(BIN)/nbdev-export && $(BIN)/python tools/compact_outputs.py && $(BIN)/nbdev-clean
 
 readme: $(STAMP)
 	$(BIN)/python tools/readme.py
