@@ -19,7 +19,7 @@ from .cli import command, check_int, check_choice, check_device
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net, evaluating
 from .losses import recon_nll, bits_per_dim
 from .train import _images, CheckpointCB, ProgressCB, get_dataset, get_device, load_checkpoint, load_weights, set_seed
-from .train import _ckpt_dir, _read_json, check_ckpt, check_dataset
+from .train import _ckpt_dir, _read_json, check_ckpt, check_dataset, SPLITS
 from .masked import Comparison, LossLearner
 
 # %% auto #0
@@ -192,7 +192,7 @@ def bpd_cli(ckpt:str, # checkpoint directory written by vae-faces-train or `trai
             n_samples:int=1, # draws of z per image
             device:str=None): # 'cpu', 'cuda', 'mps' (default: the best available)
     "Held-out negative ELBO of a checkpoint in bits per dimension (a valid upper bound on -log2 p(x) per subpixel)."
-    check_int('--n', n, 10); check_int('--n-samples', n_samples); check_choice('--split', split, ('train', 'valid', 'test'))
+    check_int('--n', n, 10); check_int('--n-samples', n_samples); check_choice('--split', split, SPLITS)
     root, ckpt = check_dataset(dataset, root), check_ckpt(ckpt, 'CKPT'); check_device(device)
     r = checkpoint_bpd(ckpt, dataset, root, split, n, n_samples, device=device)
     how = ('discretized logistic' if r['likelihood'] == 'dlogistic' else

@@ -17,7 +17,7 @@ from .reparam import reparameterize
 from .losses import recon_nll, bits_per_dim
 from .cli import UsageError, command, check_int, check_choice, check_device, check_out_file
 from .model import evaluating
-from .train import get_device, get_dataset, load_checkpoint, check_ckpt, check_dataset
+from .train import get_device, get_dataset, load_checkpoint, check_ckpt, check_dataset, SPLITS
 from .results import interpolate
 
 # %% auto #0
@@ -260,7 +260,7 @@ def evaluate_cli(ckpt:str, # checkpoint directory written by vae-faces-train, e.
                 ):
     "Evaluate a checkpoint: -ELBO, -IWAE_k, bits/dim where valid, KL, active units and optionally anomaly AUCs."
     for name, v, lo in (('--n', n, 10), ('--images', images, 1), ('--k', k, 1), ('--seed', seed, 0), ('--bs', bs, 1)): check_int(name, v, lo)
-    check_choice('--split', split, ('train', 'valid', 'test')); root = check_dataset(dataset, root); check_device(device)
+    check_choice('--split', split, SPLITS); root = check_dataset(dataset, root); check_device(device)
     ckpt, out = check_ckpt(ckpt, 'CKPT'), out and check_out_file('--out', out, ('.json',))
     model, state = load_checkpoint(ckpt, device=get_device(device))
     cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')

@@ -18,7 +18,7 @@ from fastcore.script import call_parse
 from .data import dataloaders, image_grid
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_file, check_out_file
 from .model import VAEConfig, build_vae, eval_mode, evaluating
-from .train import fit, get_dataset, load_checkpoint, set_seed, check_ckpt, check_dataset, check_out
+from .train import fit, get_dataset, load_checkpoint, set_seed, check_ckpt, check_dataset, check_out, SPLITS
 
 # %% ../nbs/07_results.ipynb #73a44ddb
 DEMO_EPOCHS = 3
@@ -212,10 +212,6 @@ def _faces(dataset:str, root, split:str, idx:list)->torch.Tensor:
     if bad: raise UsageError(f"indices {bad} are out of range: the {dataset} {split} split has {len(ds)} faces")
     return ds.batch(idx)
 
-def _model(ckpt, device=None):
-    "The model of a checkpoint, after `check_ckpt` (which says what to do when there is none)."
-    return load_checkpoint(check_ckpt(ckpt), check_device(device))[0]
-
 # %% ../nbs/07_results.ipynb #37de9a81
 @call_parse
 @command
@@ -228,9 +224,9 @@ def sample_cli(ckpt:str='checkpoints/demo/best', # checkpoint directory (vae-fac
                device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
               ):
     "Decode draws of the prior into a grid of new faces."
-    check_int('--n', n); check_int('--nrow', nrow); check_float('--temperature', temperature); check_int('--seed', seed, 0)
+    check_int('--n', n); check_int('--nrow', nrow); check_float('--temperature', temperature); check_int('--seed', seed, 0); check_device(device)
     out, ckpt = check_out_file('--out', out, ('.png',)), check_ckpt(ckpt)
-    p = save_png(sample_grid(_model(ckpt, device), n, nrow, temperature, seed), out)
+    p = save_png(sample_grid(load_checkpoint(ckpt, device)[0], n, nrow, temperature, seed), out)
     print(f"wrote {n} samples (temperature {temperature}) to {p}")
     return p
 
@@ -265,9 +261,9 @@ def morph_cli(a:str, # first face: an image file, or an index into --dataset
              ):
     "Morph one face into another through the latent means and write a looping GIF."
     check_int('--steps', steps, 2); check_float('--fps', fps, hi=100); check_choice('--method', method, METHODS)
-    check_int('--scale', scale, 1, 16); check_choice('--split', split, ('train', 'valid', 'test'))
+    check_int('--scale', scale, 1, 16); check_choice('--split', split, SPLITS); check_device(device)
     out, ckpt, idx = check_out_file('--out', out, ('.gif',)), check_ckpt(ckpt), _morph_inputs(a, b, dataset, root)
-    model = _model(ckpt, device)
+    model = load_checkpoint(ckpt, device)[0]
     size = model.cfg.img_size if getattr(model, 'cfg', None) else 64
     if dataset: xa, xb = _faces(dataset, root, split, idx)
     else: xa, xb = load_image(a, size), load_image(b, size)

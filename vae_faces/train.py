@@ -18,7 +18,7 @@ from fastprogress import master_bar, progress_bar
 from .reparam import reparameterize
 from .data import dataloaders
 from .synthetic import SyntheticFaces
-from .celebamask import CelebAMaskHQ
+from .celebamask import CelebAMaskHQ, SPLITS
 from .celeba import CelebA, CelebACached
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_dir, is_checkpoint
 from .model import VAEConfig, build_vae, evaluating
