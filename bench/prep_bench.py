@@ -26,8 +26,9 @@ import numpy as np, torch
 from PIL import Image
 from fastcore.script import call_parse
 from vae_faces.data import load_cache
-from vae_faces.synthetic import write_celebamask_layout
-from vae_faces.celebamask import (prep_celebamask, celebamask_files, union_masks, open_rgb, num_workers, PARTS,
+from vae_faces.prep import num_workers
+from vae_faces.datasets import write_celebamask_layout
+from vae_faces.celebamask import (prep_celebamask, celebamask_files, union_masks, open_rgb, PARTS,
                                   IMG_DIR, MASK_DIR)
 
 BOX = (32, 32, 480, 480)  # 'center' crop at 512: the central 7/8

@@ -25,7 +25,7 @@ from torchvision.transforms import ToTensor
 from vae_faces.data import ArrayLoader
 from vae_faces.synthetic import SyntheticFaces
 from vae_faces.model import VAEConfig, build_vae
-from vae_faces.train import Learner, Callback, CancelFitException, valid_elbo
+from vae_faces.train import Learner, Callback, CancelFitException, heldout_elbo
 
 # ---------------------------------------------------------------- the reference, as the tutorial writes it
 class PNGFaces(Dataset):
@@ -192,7 +192,7 @@ def main(n_train:int=2304, # training images (36 batches of 64)
 
     o, r = (statistics.median(ips[k][1:]) for k in ('ours', 'ref'))  # block 0 carries one-off warm-up costs
     ratios = [a / b for a, b in zip(ips['ours'][1:], ips['ref'][1:])]
-    vo, vr = (valid_elbo(m, vl, seed=seed)['nelbo'] for m in (ours, ref))
+    vo, vr = (heldout_elbo(m, vl, seed=seed)['nelbo'] for m in (ours, ref))
     print(f"\nthroughput (median over blocks 1+): ours {o:.0f} img/s, reference {r:.0f} img/s")
     print(f"ratio ours/reference: {statistics.median(ratios):.2f}x median of paired blocks "
           f"(best blocks: {max(ips['ours']):.0f} vs {max(ips['ref']):.0f} img/s = {max(ips['ours']) / max(ips['ref']):.2f}x); goal >= 2.5x")

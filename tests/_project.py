@@ -1,5 +1,5 @@
-"Helpers shared by the tests: where the project is, and a scratch copy of it."
-import shutil, subprocess, sys
+"Helpers shared by the tests: where the project is, a scratch copy of it, and whether slow cells run."
+import os, shutil, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -9,6 +9,10 @@ BIN = Path(sys.executable).parent
 def notebooks():
     "Every notebook of the story: `nbs/**/*.ipynb`, skipping scratch (`_*`) and hidden folders."
     return sorted(p for p in NBS.rglob("*.ipynb") if not any(s.startswith(("_", ".")) for s in p.relative_to(NBS).parts))
+
+def slow(config):
+    "True when slow notebook cells should run: `--slow` (tests/conftest.py) or the environment variable VAE_FACES_SLOW=1."
+    return config.getoption("--slow") or os.environ.get("VAE_FACES_SLOW", "") == "1"
 
 _SKIP = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "_proc", "_docs", ".quarto", "nbdev.yml", "sidebar.yml")
 

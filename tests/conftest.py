@@ -1,4 +1,6 @@
 import os, shutil, tempfile, pytest
+from _background import Background
+from _project import slow
 
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", default=False,
@@ -14,6 +16,36 @@ def pytest_unconfigure(config):
     if getattr(config, "_vae_cache", None): shutil.rmtree(config._vae_cache, ignore_errors=True)
 
 @pytest.fixture(scope="session")
-def run_slow(request):
-    "True when slow notebook cells should run: `--slow` or the environment variable VAE_FACES_SLOW=1."
-    return request.config.getoption("--slow") or os.environ.get("VAE_FACES_SLOW", "") == "1"
+def run_slow(request): return slow(request.config)
+
+def _waits(item): return hasattr(item.module, "background_jobs")
+
+def pytest_collection_modifyitems(config, items):
+    "The tests that wait for a background job (tests/_background.py) go last, so that every other test runs meanwhile."
+    items[:] = [i for i in items if not _waits(i)] + [i for i in items if _waits(i)]
+
+@pytest.fixture(scope="session", autouse=True)
+def background(request):
+    "Start every background job that the selected tests need, at once, before the first test (see tests/_background.py)."
+    items, jobs, cache = request.session.items, [], getattr(request.config, "cache", None)
+    for mod in dict.fromkeys(i.module for i in items if _waits(i)):
+        jobs += mod.background_jobs([i for i in items if i.module is mod], request.config)
+    last = (cache.get(_SECS, {}) if cache else None) or {}        # the last quick run's wall times order the jobs
+    for j in jobs: j.cost = last.get(j.name, j.cost)
+    bg = Background(jobs, int(os.environ.get("VAE_FACES_WORKERS") or 0) or None)
+    if jobs: print(f"\nbackground: {len(jobs)} run(s), {bg.workers} at a time, {bg.threads} thread(s) each", flush=True)
+    yield bg
+    bg.close()
+    if jobs: request.config._vae_background = bg
+    if cache and bg.secs and not slow(request.config): cache.set(_SECS, {**last, **{k: round(v, 1) for k, v in bg.secs.items()}})
+
+_SECS = "vae_faces/background_secs"
+
+def pytest_terminal_summary(terminalreporter, config):
+    "Each background run's wall time (the notebooks, the fresh clone): what the README's timings rest on."
+    bg = getattr(config, "_vae_background", None)
+    if not bg or not bg.secs: return
+    tr = terminalreporter
+    tr.section(f"background runs: wall times ({bg.workers} at a time, {bg.threads} thread(s) each{', slow cells included' if slow(config) else ''})")
+    for name, s in sorted(bg.secs.items(), key=lambda kv: -kv[1]): tr.write_line(f"{s:8.1f} s  {name}")
+    tr.write_line(f"{sum(bg.secs.values()):8.1f} s  in all, done {bg.wall:.1f} s after the first test started")

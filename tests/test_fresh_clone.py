@@ -1,19 +1,30 @@
-"""The README's commands, run as written from a fresh clone (tools/fresh_clone.py): `make demo`, `make test` and the
-command blocks after them, on inputs written in the real datasets' layouts.
+"""The README's commands, run as written from a fresh clone (tools/fresh_clone.py): `make demo` and the command blocks
+after it (from a checkpoint, CelebAMask-HQ, CelebA), on inputs written in the real datasets' layouts.
 
-It installs a new .venv, trains the demo and runs the README's blocks; the clone's own `make test` runs the suite's
-quick tests there (sync, README, docs, packaging and one notebook: the outer run has executed every notebook already,
-and this test skips itself inside). `VAE_FACES_FRESH_CLONE=0` leaves it out, for quick local runs; CI always runs it.
+It installs a new .venv (`make demo`'s install, the rule `make test` shares), trains the demo and runs the README's
+blocks. The README's `make test` is not rerun in the clone: it is the command this suite is running (CI runs it from a
+fresh clone), so the clone only shows that the suite starts from that clean install (it collects every test).
+It is a background job (tests/_background.py): it runs beside the notebooks from the start of the session, with its
+share of the cores as threads. `VAE_FACES_FRESH_CLONE=0` leaves it out, for quick local runs; CI always runs it.
 """
-import os, subprocess, sys
+import os, sys
 import pytest
 from _project import ROOT
+from _background import Job
 
-def test_readme_commands_from_a_fresh_clone():
-    if os.environ.get("VAE_FACES_IN_FRESH_CLONE") == "1": pytest.skip("this run is the fresh clone's own `make test`")
+NAME, TIMEOUT = "tools/fresh_clone.py", 4800
+
+def _skip_reason():
     if os.environ.get("VAE_FACES_FRESH_CLONE") == "0" and os.environ.get("CI", "").lower() not in ("1", "true"):
-        pytest.skip("VAE_FACES_FRESH_CLONE=0: the README's commands were not rerun from a fresh clone")
-    if not (ROOT/".git").exists(): pytest.skip(f"{ROOT} is not a git checkout, so there is nothing to clone")
-    r = subprocess.run([sys.executable, "tools/fresh_clone.py"], cwd=ROOT, capture_output=True, text=True, timeout=4800)
+        return "VAE_FACES_FRESH_CLONE=0: the README's commands were not rerun from a fresh clone"
+    if not (ROOT/".git").exists(): return f"{ROOT} is not a git checkout, so there is nothing to clone"
+
+def background_jobs(items, config):
+    "The fresh clone, the longest run of the suite: it starts first (see tests/_background.py)."
+    return [] if _skip_reason() else [Job(NAME, [sys.executable, "tools/fresh_clone.py"], str(ROOT), TIMEOUT, cost=600)]
+
+def test_readme_commands_from_a_fresh_clone(background):
+    if why := _skip_reason(): pytest.skip(why)
+    r, secs = background.result(NAME)
     print(r.stdout)
-    assert r.returncode == 0, f"tools/fresh_clone.py failed:\n{r.stdout[-10000:]}\n{r.stderr[-4000:]}"
+    assert r.returncode == 0, f"tools/fresh_clone.py failed ({r.returncode}) after {secs:.0f} s:\n{r.stdout[-10000:]}\n{r.stderr[-4000:]}"

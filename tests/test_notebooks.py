@@ -1,7 +1,17 @@
-"Every notebook runs top to bottom through nbdev's own runner, honouring `tst_flags` (slow cells skipped by default)."
-import os, subprocess, sys, textwrap
+"""Every notebook runs top to bottom through nbdev's own runner, honouring `tst_flags` (slow cells skipped by default).
+
+Each notebook runs once per `make test`, in a fresh interpreter of its own (no state leaks between notebooks). The
+runs are background jobs (tests/_background.py): they start together with the fresh clone's at the beginning of the
+session, one per core at a time, longest first, with a fair share of the cores as threads (OMP_NUM_THREADS); each
+`test_notebook` waits for its own notebook, so a failure names it. Every notebook's wall time is printed (`-s`) and
+listed in the terminal summary. `VAE_FACES_WORKERS=1` runs them one at a time.
+"""
+import sys, textwrap
 import pytest
-from _project import ROOT, NBS, notebooks
+from _project import ROOT, NBS, notebooks, slow
+from _background import Job
+
+TIMEOUT = 1800                                           # seconds a notebook may take
 
 _RUNNER = textwrap.dedent("""
     import sys
@@ -15,13 +25,23 @@ _RUNNER = textwrap.dedent("""
     sys.exit(0 if ok else 1)
 """)
 
-IN_CLONE_NB = "02a_cli.ipynb"  # the notebook the fresh clone's own `make test` runs: quick, and it calls an installed command
+# Rough wall seconds of the quick runs, two at a time on 2 cores: they only order the runs (longest first); the last
+# run's times, kept in pytest's cache, take precedence. A notebook not listed counts as 30 s.
+COST = {"09_masked": 300, "10_discretized": 240, "08_evaluate": 200, "11_commands": 150, "06_train": 120,
+        "07_results": 60, "03b_celebamask": 45, "03_data": 40, "03a_synthetic": 40, "02a_cli": 30, "03c_celeba": 30,
+        "05_losses": 25, "04_model": 20, "02_reparam": 15, "01_kl": 10, "00_elbo": 10, "index": 5}
+
+def _name(nb): return "nbs/" + nb.relative_to(NBS).as_posix()
+
+def background_jobs(items, config):
+    "One job per selected notebook test (see tests/_background.py)."
+    nbs = [i.callspec.params["nb"] for i in items if hasattr(i, "callspec")]
+    return [Job(_name(nb), [sys.executable, "-c", _RUNNER, str(nb), "1" if slow(config) else "0"], str(ROOT), TIMEOUT,
+                COST.get(nb.relative_to(NBS).with_suffix("").as_posix(), 30)) for nb in nbs]
 
 @pytest.mark.parametrize("nb", notebooks(), ids=lambda p: str(p.relative_to(NBS)))
-def test_notebook(nb, run_slow):
-    "Run one notebook in a fresh interpreter so that no state leaks between notebooks."
-    if os.environ.get("VAE_FACES_IN_FRESH_CLONE") == "1" and nb.name != IN_CLONE_NB:
-        pytest.skip(f"in the fresh clone only {IN_CLONE_NB} runs, to prove the runner there; the outer run executes every notebook")
-    r = subprocess.run([sys.executable, "-c", _RUNNER, str(nb), "1" if run_slow else "0"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    assert r.returncode == 0, f"{nb.name} failed:\n{r.stdout[-6000:]}\n{r.stderr[-6000:]}"
+def test_notebook(nb, background):
+    "One notebook, in a fresh interpreter, through nbdev's runner: waits for its background run."
+    r, secs = background.result(_name(nb))
+    print(f"{nb.name}: {secs:.1f} s wall")
+    assert r.returncode == 0, f"{nb.name} failed ({r.returncode}) after {secs:.0f} s:\n{r.stdout[-6000:]}\n{r.stderr[-6000:]}"

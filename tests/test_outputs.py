@@ -1,4 +1,4 @@
-"The notebooks' stored outputs stay small: at most 200 KB a notebook, no progress-bar frames (`make export` runs `tools/compact_outputs.py`)."
+"The notebooks stay small: at most 200 KB a notebook file, outputs included, and no progress-bar frames (`make export` runs `tools/compact_outputs.py`)."
 import json, sys
 from _project import ROOT, notebooks
 sys.path.insert(0, str(ROOT/"tools"))
@@ -8,7 +8,7 @@ def test_stored_outputs_are_compact():
     big, bars = [], []
     for p in notebooks():
         nb = json.loads(p.read_text())
-        if (n := co.stored_bytes(nb)) > co.LIMIT: big.append(f"{p.name}: {n / 1000:.0f} KB")
+        if (n := p.stat().st_size) > co.LIMIT: big.append(f"{p.name}: {n / 1000:.0f} KB")
         if any("\r" in "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])): bars.append(p.name)
-    assert not big, f"stored outputs over {co.LIMIT // 1000} KB (run `make export`): {big}"
+    assert not big, f"notebooks over {co.LIMIT // 1000} KB (run `make export`): {big}"
     assert not bars, f"progress-bar frames stored in {bars} (run `make export`)"

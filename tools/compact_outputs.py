@@ -2,9 +2,9 @@
 
 Usage: python tools/compact_outputs.py [NOTEBOOK ...]   (default: every notebook in nbs/; `make export` runs it)
 
-In a notebook whose outputs exceed LIMIT, a PNG output is stored as JPEG where that saves at least a fifth of it, which
+In a notebook whose file would exceed LIMIT, a PNG output is stored as JPEG where that saves at least a fifth of it, which
 is what happens for pictures of faces; line plots and text-like figures, which PNG stores compactly and JPEG would
-blur, stay PNG. The JPEG quality is the highest of 85, 75, 65 and 55 that keeps the notebook's outputs under LIMIT. Text that fastprogress writes as
+blur, stay PNG. The JPEG quality is the highest of 85, 75, 65 and 55 that keeps the notebook's file under LIMIT. Text that fastprogress writes as
 carriage-return frames is reduced to the lines that remain on a terminal, without the bars. Pictures already stored as
 JPEG are left as they are, so running it again changes nothing.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-LIMIT = 200_000  # bytes of stored outputs per notebook
+LIMIT = 200_000  # bytes of a notebook file, outputs included
 _BAR = re.compile(r"\|[█\-]*\|\s*[\d.]+% \[\d+/\d+")
 
 def to_jpeg(b64:str, quality:int=85)->str|None:
@@ -36,12 +36,13 @@ def compact(nb:dict)->int:
     pngs = [o["data"] for o in outs if "image/png" in o.get("data", {})]
     for o in outs:
         if o.get("output_type") == "stream" and "\r" in "".join(o["text"]): o["text"] = clean_stream("".join(o["text"])).splitlines(keepends=True)
-    if stored_bytes(nb) <= LIMIT: return 0
+    budget = LIMIT - (file_bytes(nb) - stored_bytes(nb))  # what the outputs may take
+    if stored_bytes(nb) <= budget: return 0
     b64 = ["".join(d["image/png"]).replace("\n", "") for d in pngs]
     for q in (85, 75, 65, 55):
         jpgs = [to_jpeg(b, q) for b in b64]
         rest = stored_bytes(nb) - sum(len(json.dumps(d["image/png"])) for d, j in zip(pngs, jpgs) if j)
-        if rest + sum(len(j) + 2 for j in jpgs if j) <= LIMIT: break
+        if rest + sum(len(j) + 2 for j in jpgs if j) <= budget: break
     for d, j in zip(pngs, jpgs):
         if j: d.pop("image/png"); d["image/jpeg"] = j
     return sum(j is not None for j in jpgs)
@@ -49,6 +50,10 @@ def compact(nb:dict)->int:
 def stored_bytes(nb:dict)->int:
     "Bytes of a notebook's stored outputs, as JSON."
     return sum(len(json.dumps(c.get("outputs", []))) for c in nb["cells"])
+
+def file_bytes(nb:dict)->int:
+    "Bytes of the notebook file as it is saved (JSON, indent 1)."
+    return len((json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode())
 
 def notebooks(): return sorted(p for p in (ROOT/"nbs").rglob("*.ipynb") if not any(s.startswith(("_", ".")) for s in p.relative_to(ROOT/"nbs").parts))
 
@@ -58,5 +63,5 @@ if __name__ == "__main__":
         before = json.dumps(nb)
         compact(nb)
         if json.dumps(nb) != before: p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-        size = stored_bytes(nb)
-        print(f"{p.name}: {size / 1000:.0f} KB of outputs" + (f"  (over {LIMIT // 1000} KB)" if size > LIMIT else ""))
+        size = p.stat().st_size
+        print(f"{p.name}: {size / 1000:.0f} KB, {stored_bytes(nb) / 1000:.0f} KB of it outputs" + (f"  (over {LIMIT // 1000} KB)" if size > LIMIT else ""))

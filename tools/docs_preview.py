@@ -2,8 +2,10 @@
 
 Usage: python tools/docs_preview.py      (pages land beside the processed notebooks in _proc/)
 Quarto-only syntax shows as raw text here: this is a check of the pages, not the published site (built by CI with Quarto).
+Math is typeset by a local MathJax 3 (the version Quarto's pages load), fetched once from the npm registry into the user's
+cache (`mathjax`); without it the pages point at MathJax's CDN.
 """
-import json, re, subprocess, sys
+import json, os, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +35,79 @@ def front_matter(nb):
     import yaml
     return {k: str(v) for k, v in (yaml.safe_load(src.strip().strip("-")) or {}).items()}
 
-def to_html(proc_nb, out_dir):
-    "Render one processed notebook to HTML (title and description as a heading); returns the page path."
+# --- MathJax, from a local copy (nbconvert's default is a CDN, unreachable offline) ------------------------------------
+MATHJAX_VERSION = "3.2.2"  # Quarto's pages load MathJax 3 (es5/tex-chtml-full.js); one npm package, fonts included
+MATHJAX_CDN = f"https://cdn.jsdelivr.net/npm/mathjax@{MATHJAX_VERSION}/es5/tex-chtml-full.js"
+_MATHJAX_JS = Path("node_modules", "mathjax", "es5", "tex-chtml-full.js")
+
+def mathjax_dir():
+    "Where the local MathJax lives: `$XDG_CACHE_HOME` (else `~/.cache`) / vae_faces-docs / mathjax-VERSION."
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home()/".cache")/"vae_faces-docs"/f"mathjax-{MATHJAX_VERSION}"
+
+def mathjax(install=False):
+    "Path of the local MathJax's `tex-chtml-full.js`; with `install`, fetch npm's `mathjax` package when missing. None if absent."
+    d, js = mathjax_dir(), mathjax_dir()/_MATHJAX_JS
+    if js.exists(): mathjax.error = None; return js
+    if not install: mathjax.error = f"MathJax {MATHJAX_VERSION} is not in {d}"
+    elif _npm_failed.get(d): mathjax.error = _npm_failed[d]  # tried once in this process: don't wait on npm again
+    elif not (npm := shutil.which("npm")): mathjax.error = f"MathJax {MATHJAX_VERSION} is not in {d}, and npm is not installed"
+    else:
+        d.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".mathjax-", dir=d.parent)  # installed aside, then moved in whole: never a half copy
+        try:
+            r = subprocess.run([npm, "install", "--prefix", tmp, "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
+                                "--loglevel=error", "--fetch-retries=1", "--fetch-retry-maxtimeout=10000", f"mathjax@{MATHJAX_VERSION}"],
+                               capture_output=True, text=True, timeout=300)
+            if not r.returncode and (Path(tmp)/_MATHJAX_JS).exists():
+                try: os.rename(tmp, d)
+                except OSError: pass  # another run got there first
+            else:
+                why = [l for l in (r.stderr or r.stdout).splitlines() if re.match(r"npm error \S.*:", l)][:1]
+                mathjax.error = f"`npm install mathjax@{MATHJAX_VERSION}` failed ({r.returncode}): " + (" / ".join(why) or r.stderr[-300:])
+        except (OSError, subprocess.TimeoutExpired) as e: mathjax.error = f"`npm install mathjax@{MATHJAX_VERSION}` failed: {e}"
+        finally: shutil.rmtree(tmp, ignore_errors=True)
+        if js.exists(): return js
+        _npm_failed[d] = mathjax.error
+    return None
+mathjax.error = None
+_npm_failed = {}
+
+def mathjax_url(install=True):
+    "URL for the pages' MathJax script: the local copy (fetched with `install`), else MathJax's CDN."
+    return js.as_uri() if (js := mathjax(install)) else MATHJAX_CDN
+
+# The notebooks write `$…$` and `$$…$$` (Quarto reads them as inline and display math; `\$` is a dollar sign). An undefined
+# macro is an error here (MathJax's `noundefined` would only colour it red). When MathJax is done, the page records what it
+# typeset in <script id="mathjax-report">: {"version", "math": number typeset, "errors": [{"tex", "message"}], "failed"}.
+_MATHJAX_HEAD = r"""<style>
+/* MathJax's hidden copy of each formula as MathML (for screen readers) keeps its full size in Chromium, which renders
+   MathML: lab's markdown cells (overflow: auto) then scroll. Clipped to 1px, as visually-hidden text usually is. */
+mjx-container mjx-assistive-mml { width: 1px !important; height: 1px !important; }
+</style>
+<script>
+window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+        processEscapes: true, processEnvironments: true, packages: {'[-]': ['noundefined']}},
+  startup: {pageReady: () => MathJax.startup.defaultPageReady().then(() => mathjaxReport(null), err => mathjaxReport(err))}
+};
+function mathjaxReport(failed) {
+  const items = Array.from(MathJax.startup.document.math), errors = [];
+  for (const item of items) item.root.walkTree(node => {
+    if (node.isKind('merror')) errors.push({tex: item.math, message: String(node.attributes.get('data-mjx-error') || '')});
+  });
+  const el = document.createElement('script');
+  el.type = 'application/json'; el.id = 'mathjax-report';
+  el.textContent = JSON.stringify({version: MathJax.version, math: items.length, errors: errors,
+                                   failed: failed && String(failed)}).replace(/</g, '\\u003c');
+  document.body.appendChild(el);
+}
+</script>
+<script src="{{ resources.mathjax_url }}" async></script>"""
+_TEMPLATE = ("{%- extends 'index.html.j2' -%}\n{%- block html_head_js_mathjax -%}\n" + _MATHJAX_HEAD +
+             "\n{%- endblock html_head_js_mathjax -%}\n")
+
+def to_html(proc_nb, out_dir, math_url=MATHJAX_CDN):
+    "Render one processed notebook to HTML (title and description as a heading), MathJax from `math_url`; returns the page path."
     from nbconvert import HTMLExporter
     import nbformat
     d = json.loads(Path(proc_nb).read_text())
@@ -46,18 +119,21 @@ def to_html(proc_nb, out_dir):
     head = f"# {title}" + (f"\n\n> {fm['description']}" if fm.get("description") else "")
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(head))
     nb.metadata["title"] = title
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    exporter = HTMLExporter(template_name="lab", mathjax_url=str(math_url))
+    exporter.raw_template = _TEMPLATE  # lab's page with MathJax 3, configured as above, in place of its MathJax 2 block
+    html, _ = exporter.from_notebook_node(nb)
     out = Path(out_dir)/(Path(proc_nb).stem + ".html")
     out.write_text(html)
     return out
 
-def build(proj=ROOT):
-    "Process the notebooks and render every page beside its processed notebook (so relative links resolve)."
+def build(proj=ROOT, math_url=None):
+    "Process the notebooks and render every page beside its processed notebook; MathJax from `math_url` (or `mathjax_url()`)."
+    url = math_url or mathjax_url()
+    if url == MATHJAX_CDN and not math_url: print(f"docs_preview: {mathjax.error}; pages load MathJax from its CDN", file=sys.stderr)
     proc = process(proj)
-    return [to_html(p, p.parent) for p in sorted(proc.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+    return [to_html(p, p.parent, url) for p in sorted(proc.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
 
 # --- Looking at the pages in a real browser -------------------------------------------------------------------------
-import os, shutil, tempfile
 _CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

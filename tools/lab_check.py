@@ -1,19 +1,30 @@
-"""Open every notebook in JupyterLab and run it top to bottom on JupyterLab's own kernel, with the installed package.
+"""Open every notebook in JupyterLab; run the notebooks that show a widget on JupyterLab's own kernel.
 
 Starts `jupyter lab` (no browser, a random token, a free local port) on a scratch copy of `nbs/`, so that
 `import vae_faces` finds the installed package and nothing is written into the project. Then, for each notebook:
 
-1. **open**: headless Chromium loads `/lab/tree/<notebook>`; JupyterLab must show a notebook panel holding the
-   notebook's title (skipped, with a note, where Chromium is missing);
-2. **run**: a session is started through the server's REST API, as JupyterLab does when a notebook is opened, and
-   every code cell is sent in order to its kernel over the kernel's websocket. Cells that nbdev's tests leave out are
-   left out here by nbdev's own rule: `#| eval: false`, and `#| slow` unless `--slow`. An error stops the notebook and
-   is printed with its traceback.
+1. **open** (every notebook): headless Chromium loads `/lab/tree/<notebook>`; JupyterLab must show a notebook panel
+   holding the notebook's title (skipped, with a note, where Chromium is missing). For a widget notebook the page must
+   also load the widget manager (`@jupyter-widgets/jupyterlab-manager`), which draws widgets in JupyterLab;
+2. **run** (widget notebooks only): what nbdev's runner (tests/test_notebooks.py, which executes every notebook once
+   per `make test`) cannot prove is that a widget really comes up on a Jupyter kernel: its runner has no front end
+   and no comms. So a notebook is run here when it shows a widget, that is, when one of its code cells
+   - has a stored output of the widget-view type (`application/vnd.jupyter.widget-view+json`), or
+   - makes a widget as a statement of its own: a line that starts with a `…_widget(` call, assigned or not
+     (`w = morph_widget(…)`; a `*_widget(` call inside a larger expression, such as 11_commands' table of calls
+     that must keep a model's state, is ordinary code that nbdev's runner proves).
+   For such a notebook a session is started through the server's REST API, as JupyterLab does when a notebook is
+   opened, and its code cells up to and including the last widget cell are sent in order to the kernel over its
+   websocket. Cells that nbdev's tests leave out are left out here by nbdev's own rule: `#| eval: false`, and
+   `#| slow` unless `--slow`. An error stops the notebook and is printed with its traceback. Each widget cell must
+   make the kernel open a widget comm (`comm_open`, target `jupyter.widget`) and display a widget view whose model
+   is one of those comms (a display_data or execute_result with the widget-view type, on iopub).
 
     python tools/lab_check.py                 # every notebook; exit status 1 if any fails
-    python tools/lab_check.py --only 00_elbo --slow
+    python tools/lab_check.py --only 07_results --slow
+    python tools/lab_check.py --no-open       # run the widget notebooks only, without Chromium
 """
-import argparse, json, os, re, shutil, socket, subprocess, sys, tempfile, time, uuid
+import argparse, json, os, re, shutil, socket, struct, subprocess, sys, tempfile, time, uuid
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -64,6 +75,23 @@ class Lab:
         except subprocess.TimeoutExpired: self.proc.kill()
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_MANAGER = "@jupyter-widgets/jupyterlab-manager"
+
+def _binary_msg(frame):
+    "The JSON part of a message that the server sends as a binary frame (one with buffers: widget state, images)."
+    n, = struct.unpack("!I", frame[:4]); offsets = struct.unpack(f"!{n}I", frame[4:4 + 4 * n])
+    return json.loads(frame[offsets[0]:offsets[1] if n > 1 else None])
+
+def _kept(m):
+    "What `Kernel.request` keeps of an iopub message: the type and what identifies a widget, not the payloads."
+    t, c = m["msg_type"], m["content"]
+    if t == "comm_open": return dict(msg_type=t, comm_id=c.get("comm_id"), target_name=c.get("target_name"),
+                                     model=c.get("data", {}).get("state", {}).get("_model_name"))
+    if t in ("display_data", "execute_result", "update_display_data"):
+        return dict(msg_type=t, mimes=sorted(c.get("data", {})), widget=c.get("data", {}).get(WIDGET_VIEW))
+    if t == "error": return dict(msg_type=t, ename=c.get("ename"))
+    return None
 
 class Kernel:
     "A kernel started by the server for one notebook, driven over its websocket channels as JupyterLab does."
@@ -75,46 +103,76 @@ class Kernel:
         self.request("kernel_info_request", {})
 
     def request(self, msg_type, content, timeout=600):
-        "Send a shell request; return its reply's content (outputs on iopub are read and dropped)."
+        "Send a shell request; return its reply's content and what it published on iopub (see `_kept`), read until idle."
         mid = uuid.uuid4().hex
         self.ws.send(json.dumps(dict(channel="shell", content=content, metadata={}, parent_header={}, buffers=[],
             header=dict(msg_id=mid, msg_type=msg_type, session=self.session, username="lab_check", version="5.3",
                         date=datetime.now(timezone.utc).isoformat()))))
-        end = time.time() + timeout
-        while time.time() < end:
+        end, reply, iopub, idle = time.time() + timeout, None, [], False
+        while time.time() < end and not (reply is not None and idle):
             m = self.ws.recv()
-            if isinstance(m, bytes): continue                       # binary frames carry buffers (widgets); not needed
-            m = json.loads(m)
-            if m.get("channel") == "shell" and m.get("parent_header", {}).get("msg_id") == mid: return m["content"]
-        raise TimeoutError(f"no reply to {msg_type} within {timeout} s")
+            m = _binary_msg(m) if isinstance(m, bytes) else json.loads(m)
+            if m.get("parent_header", {}).get("msg_id") != mid: continue
+            if m.get("channel") == "shell": reply = m["content"]
+            elif m.get("channel") == "iopub":
+                if m["msg_type"] == "status": idle = m["content"].get("execution_state") == "idle"
+                elif (k := _kept(m)) is not None: iopub.append(k)
+        if reply is None or not idle: raise TimeoutError(f"no {'reply' if reply is None else 'idle status'} for {msg_type} within {timeout} s")
+        return reply, iopub
 
     def run(self, code, timeout=600):
-        r = self.request("execute_request", dict(code=code, silent=False, store_history=True, user_expressions={},
-                                                 allow_stdin=False, stop_on_error=True), timeout)
+        "Execute `code`; raise with the traceback if it fails; return what it published on iopub."
+        r, iopub = self.request("execute_request", dict(code=code, silent=False, store_history=True, user_expressions={},
+                                                        allow_stdin=False, stop_on_error=True), timeout)
         if r["status"] != "ok": raise RuntimeError(_ANSI.sub("", "\n".join(r.get("traceback") or [f"{r.get('ename')}: {r.get('evalue')}"])))
+        return iopub
 
     def close(self):
         self.ws.close(); self.lab.api("DELETE", f"sessions/{self.session_id}")
 
+_MAKES_WIDGET = re.compile(r"^[ \t]*(?:\w+[ \t]*=[ \t]*)?[\w.]*_widget\(", re.M)
+
+def is_widget_cell(cell):
+    "Does this code cell show a widget: a stored widget-view output, or a line that starts with a `…_widget(` call?"
+    return (any(WIDGET_VIEW in (o.get("data") or {}) for o in cell.get("outputs") or [])
+            or bool(_MAKES_WIDGET.search(cell.get("source") or "")))
+
 def cells_to_run(nb, slow=False):
-    "The code cells of notebook `nb` that nbdev's tests run (same rule and flags), in order."
+    """The widget run of notebook `nb` (see the module's docstring): `[(source, is_widget_cell)]` for the code cells
+    up to and including its last widget cell that nbdev's tests run (same rule and flags), in order; the number of
+    code cells; and how many widget cells nbdev's rule leaves out. No widget cell: nothing to run."""
     skip_flags = get_config(Path(nb).parent).tst_flags.split()
     proc = NBProcessor(nb, rm_directives=False, process=True).nb
     leave_out = _skip_cell(proc, [f for f in skip_flags if not (slow and f == "slow")], ["slow"] if slow else [])
     code = [c for c in proc.cells if c.cell_type == "code"]
-    return [c.source for c in code if not leave_out(c)], len(code)
+    widget = [i for i, c in enumerate(code) if is_widget_cell(c)]
+    if not widget: return [], len(code), 0
+    upto = code[:widget[-1] + 1]
+    return ([(c.source, is_widget_cell(c)) for c in upto if not leave_out(c)], len(code),
+            sum(1 for i in widget if leave_out(code[i])))
+
+def check_widget(iopub):
+    "The kernel opened a `jupyter.widget` comm and displayed a widget view of one of the comms it opened; its model name."
+    opened = {m["comm_id"]: m["model"] for m in iopub if m["msg_type"] == "comm_open" and m["target_name"] == "jupyter.widget"}
+    if not opened: raise RuntimeError("the widget cell opened no `jupyter.widget` comm on the kernel: no widget was made")
+    views = [m["widget"] for m in iopub if m.get("widget")]
+    if not views: raise RuntimeError(f"the widget cell displayed no {WIDGET_VIEW} output (it opened {len(opened)} widget comm(s))")
+    shown = [v.get("model_id") for v in views if v.get("model_id") in opened]
+    if not shown: raise RuntimeError(f"the widget view(s) displayed name model(s) {[v.get('model_id') for v in views]} that the kernel did not open")
+    return opened[shown[-1]]
 
 def title(nb):
     "The notebook's `# Title` (its first markdown cell's first line)."
     md = next(c for c in json.loads(Path(nb).read_text())["cells"] if c["cell_type"] == "markdown")
     return "".join(md["source"]).splitlines()[0].lstrip("# ").strip()
 
-def check_open(lab, rel, heading):
-    "JupyterLab, in headless Chromium, shows the notebook at `rel` with its title heading."
+def check_open(lab, rel, heading, widgets=False):
+    "JupyterLab, in headless Chromium, shows the notebook at `rel` with its title heading (and loads the widget manager)."
     dom = dp.dump_dom(f"{lab.url}/lab/tree/{rel}?reset&token={lab.token}", budget_ms=30000)
     lab.close_sessions()                                        # the kernel the page started
     if "jp-NotebookPanel" not in dom: raise RuntimeError(f"JupyterLab showed no notebook panel for {rel}")
     if heading not in re.sub(r"<[^>]+>", " ", dom): raise RuntimeError(f"JupyterLab's page for {rel} lacks its title {heading!r}")
+    if widgets and WIDGET_MANAGER not in dom: raise RuntimeError(f"JupyterLab's page for {rel} does not load {WIDGET_MANAGER}: its widgets would not show")
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -129,24 +187,34 @@ def main(argv=None):
         shutil.copy2(ROOT/"pyproject.toml", work/"pyproject.toml")  # nbdev's config: the test flags
         todo = [p for p in notebooks(nbs) if a.only is None or p.stem in a.only]
         browser = not a.no_open and dp.chromium(install=True)
-        if not a.no_open and not browser: print("Chromium is missing and could not be installed: notebooks are run, not opened")
-        failed = []
+        if not a.no_open and not browser: print("Chromium is missing and could not be installed: the widget notebooks are run, no notebook is opened")
+        failed, opened, ran, t_all = [], 0, [], time.time()
         with open(work/"lab.log", "w") as log, Lab(nbs, log) as lab:
             print(f"JupyterLab {jupyterlab.__version__} serving a copy of nbs/ at {lab.url}; vae_faces from {_package_dir()}", flush=True)
             for nb in todo:
                 rel, t0 = nb.relative_to(nbs).as_posix(), time.time()
                 try:
-                    if browser: check_open(lab, rel, title(nb))
-                    cells, n_code = cells_to_run(nb, a.slow)
-                    k = Kernel(lab, rel)
-                    try:
-                        for src in cells: k.run(src)
-                    finally: k.close()
-                    print(f"  {rel}: {'opened, ' if browser else ''}ran {len(cells)} of {n_code} code cells in {time.time() - t0:.1f} s", flush=True)
+                    cells, n_code, left_out = cells_to_run(nb, a.slow)
+                    if browser: check_open(lab, rel, title(nb), widgets=bool(cells) or bool(left_out)); opened += 1
+                    done, shown = ["opened"] if browser else [], []
+                    if cells:
+                        k = Kernel(lab, rel)
+                        try:
+                            for src, widget in cells:
+                                iopub = k.run(src)
+                                if widget: shown.append(check_widget(iopub))
+                        finally: k.close()
+                        if shown: ran.append(rel)
+                        done.append(f"ran {len(cells)} of {n_code} code cells (up to its last widget cell) on the kernel, which showed "
+                                    + (", ".join(shown) if shown else "no widget: its widget cells were left out"))
+                    if left_out: done.append(f"{left_out} widget cell(s) left out by nbdev's rule{'' if a.slow else ' (try --slow)'}")
+                    print(f"  {rel}: {', '.join(done) or 'nothing to do'} in {time.time() - t0:.1f} s", flush=True)
                 except Exception as e:
                     failed.append(rel); print(f"  {rel}: FAILED\n{e}", flush=True)
-        if failed: print(f"{len(failed)} of {len(todo)} notebooks failed in JupyterLab: {', '.join(failed)}"); return 1
-        print(f"all {len(todo)} notebooks opened and ran top to bottom in JupyterLab")
+        mins = f"{(time.time() - t_all) / 60:.1f} min"
+        if failed: print(f"{len(failed)} of {len(todo)} notebooks failed in JupyterLab: {', '.join(failed)} ({mins})"); return 1
+        print((f"opened {opened} of {len(todo)} notebooks in JupyterLab" if browser else f"opened none of {len(todo)} notebooks (--no-open or no Chromium)")
+              + f"; ran the widget notebook(s) on its kernel and saw each widget come up: {', '.join(ran) or 'none'} ({mins})")
         return 0
     finally: shutil.rmtree(work, ignore_errors=True)
 

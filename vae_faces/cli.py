@@ -55,6 +55,7 @@ def check_int(name:str, # the option as typed, e.g. '--bs'
         raise UsageError(f"{name} must be a whole number {rng}; got {v!r}")
     return v
 
+# %% ../nbs/02a_cli.ipynb #7934c04a
 def check_float(name:str, v, lo:float=0., # the option; the value; the bound
                 strict:bool=True, # True: v > lo; False: v >= lo
                 hi:float|None=None)->float|None: # the largest allowed (None: no limit)
@@ -106,6 +107,7 @@ def check_file(name:str, path, # the option ('' for a positional argument); the 
     if not p.is_file(): raise UsageError(f"{_named(name, p)}: " + ("no such file" if not p.exists() else "is a folder, not a file") + (f"; {hint}" if hint else ''))
     return p
 
+# %% ../nbs/02a_cli.ipynb #c0ba849e
 def is_checkpoint(path)->bool:
     "True if `path` is a folder holding a checkpoint's weights."
     return (Path(path)/'model.safetensors').is_file()

@@ -6,26 +6,24 @@ Docs: https://vae-faces.github.io/vae_faces/discretized.html.md"""
 
 # %% ../nbs/10_discretized.ipynb #fe5eb559
 from __future__ import annotations
-import json, math, torch, torch.nn as nn, torch.nn.functional as F
+import math, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from torch import Tensor
 from fastcore.script import call_parse
-from .kl import kl_std_normal
-from .reparam import reparameterize
-from .data import dataloaders
+from .data import SPLITS, dataloaders
 from .cli import command, check_int, check_choice, check_device
-from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net, evaluating
-from .losses import recon_nll, bits_per_dim
-from .train import _images, CheckpointCB, ProgressCB, get_dataset, get_device, load_checkpoint, load_weights, set_seed
-from .train import _ckpt_dir, _read_json, check_ckpt, check_dataset, SPLITS
-from .masked import Comparison, LossLearner
+from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net
+from .losses import ELBOLoss, bits_per_dim, recon_loss
+from .datasets import get_dataset, check_dataset
+from .train import fit, heldout_elbo, load_checkpoint, set_seed, check_ckpt
+from .masked import Comparison
 
 # %% auto #0
 __all__ = ['LOG_SCALE_MIN', 'LOG_SCALE_MAX', 'dlogistic_logp', 'dlogistic_mean', 'dlogistic_sample', 'DLogisticDecoder', 'FP32',
-           'build_dlogistic_vae', 'dlogistic_nll', 'dlogistic_loss', 'heldout_nelbo', 'shared_scale_nll',
-           'fit_shared_scale', 'train_dlogistic', 'load_dlogistic', 'checkpoint_bpd', 'bpd_cli', 'compare_bpd']
+           'build_dlogistic_vae', 'dlogistic_nll', 'dlogistic_loss', 'heldout_bpd', 'shared_scale_nll',
+           'fit_shared_scale', 'train_dlogistic', 'checkpoint_bpd', 'bpd_cli', 'compare_bpd']
 
 # %% ../nbs/10_discretized.ipynb #a9c3deaa
 LOG_SCALE_MIN, LOG_SCALE_MAX = -10., 10.  # range of log s: a hundredth of a bin to far wider than [0, 1]
@@ -80,6 +78,7 @@ class FP32(nn.Module):
         with torch.autocast(x.device.type, enabled=False): return self.module(x.float())
 
 # %% ../nbs/10_discretized.ipynb #3b3f6add
+@builder('vae_faces.discretized')
 def build_dlogistic_vae(cfg:VAEConfig|None=None, # sizes (None: `VAEConfig()`)
                        )->VAE:
     "The convolutional VAE of `cfg` with a discretized-logistic decoder (2 parameters per subpixel, last layer in fp32)."
@@ -98,72 +97,54 @@ def dlogistic_nll(out:Tensor, # decoder output (B, 2C, H, W): means, then log-sc
     out = out.float(); C = x.shape[1]
     return -dlogistic_logp(x.float(), out[:, :C], out[:, C:]).flatten(1).sum(1)
 
-def dlogistic_loss(model, # a VAE with a `DLogisticDecoder`
-                   batch:list, # [images (B, C, H, W), ...] on the model's device
-                   beta:float=1.0)->dict: # loss (scalar), nll and kl (B,)
-    "`LossLearner`'s loss step: the β-weighted negative ELBO with the discretized logistic."
-    x = batch[0]; out, mu, logvar = model(x)
-    nll, kl = dlogistic_nll(out, x), kl_std_normal(mu.float(), logvar.float())
-    return dict(loss=(nll + beta * kl).mean(), nll=nll, kl=kl)
+def _dlogistic_batch(out, batch): return dlogistic_nll(out, batch[0])
+
+def dlogistic_loss()->ELBOLoss:
+    "The training loss of a discretized-logistic VAE: `ELBOLoss` of `dlogistic_nll`."
+    return ELBOLoss(_dlogistic_batch, 'dlogistic')
 
 # %% ../nbs/10_discretized.ipynb #9cbcf18a
-@evaluating
-def heldout_nelbo(model, # a VAE
-                  dl, # batches of held-out images (or tuples starting with them)
-                  nll_func=None, # (decoder output, x) -> -log p(x|z) per image; None: `dlogistic_nll`
-                  n_samples:int=1, # draws of z per image (the KL is exact)
-                  seed:int=0, # seed of the draws
-                 )->dict: # nelbo, nll, kl (nats per image), bpd (bits/dim of nelbo), n (images)
-    "Held-out negative ELBO per image, in nats and in bits per dimension."
-    nll_func, dev = nll_func or dlogistic_nll, next(model.parameters()).device
-    g, tot, n, D = torch.Generator().manual_seed(seed), torch.zeros(2, dtype=torch.float64), 0, 1
-    for b in dl:
-        x = _images(b).to(dev); mu, logvar = (t.float() for t in model.encoder(x))
-        nll = sum(nll_func(model.decoder(reparameterize(mu, logvar, torch.randn(mu.shape, generator=g).to(dev))), x)
-                  for _ in range(n_samples)) / n_samples
-        tot += torch.stack([nll.sum(), kl_std_normal(mu, logvar).sum()]).double().cpu(); n, D = n + len(x), x[0].numel()
-    nll, kl = (tot / max(n, 1)).tolist()
-    return dict(nelbo=nll + kl, nll=nll, kl=kl, bpd=bits_per_dim(nll + kl, D), n=n)
+def heldout_bpd(model, # a VAE
+                dl, # batches of held-out images (or tuples starting with them)
+                nll=None, # the likelihood (see `heldout_elbo`); None: `dlogistic_loss()`
+                k:int=1, seed:int=0, # draws of z per image; their seed
+               )->dict: # nelbo, nll, kl (nats per image), bpd (bits/dim of nelbo), n (images); k > 1: neg_iwae, iwae_bpd
+    "`heldout_elbo` (one code for every model), with the held-out -ELBO in bits per dimension too."
+    d = heldout_elbo(model, dl, nll or dlogistic_loss(), k, seed, per_image=True)
+    r = {key: v.mean().item() for key, v in d.items()}
+    b = next(iter(dl)); D = (b[0] if isinstance(b, (tuple, list)) else b)[0].numel()
+    r.update(bpd=bits_per_dim(r['nelbo'], D), n=len(d['nelbo']))
+    if 'neg_iwae' in r: r['iwae_bpd'] = bits_per_dim(r['neg_iwae'], D)
+    return r
 
 # %% ../nbs/10_discretized.ipynb #d293b1c4
 def shared_scale_nll(log_scale:float, # log s shared by every subpixel
-                    ): # (logits, x) -> -log P(x|z) per image (B,)
+                    ): # (logits, batch) -> -log P(x|z) per image (B,), a likelihood for `heldout_elbo`
     "NLL of a Bernoulli decoder's mean image sigmoid(logits) as the mean of a discretized logistic with one scale."
-    return lambda logits, x: -dlogistic_logp(x.float(), torch.sigmoid(logits.float()), log_scale).flatten(1).sum(1)
+    return lambda logits, b: -dlogistic_logp(b[0].float(), torch.sigmoid(logits.float()), log_scale).flatten(1).sum(1)
 
-@evaluating
 def fit_shared_scale(model, dl, # a Bernoulli VAE; validation batches
                      grid=None, # log-scales to try (default: -8 to 0 in steps of 0.25)
                      seed:int=0)->float: # the best log s
-    "The shared log-scale that minimises the validation NLL of `shared_scale_nll` (one z per image)."
-    grid = torch.arange(-8, 0.01, 0.25) if grid is None else torch.as_tensor(grid, dtype=torch.float32)
-    dev = next(model.parameters()).device
-    g, tot = torch.Generator().manual_seed(seed), torch.zeros(len(grid), dtype=torch.float64)
-    for b in dl:
-        x = _images(b).to(dev); mu, logvar = (t.float() for t in model.encoder(x))
-        logits = model.decoder(reparameterize(mu, logvar, torch.randn(mu.shape, generator=g).to(dev)))
-        tot += torch.stack([shared_scale_nll(ls.item())(logits, x).sum() for ls in grid]).double().cpu()
-    return grid[tot.argmin()].item()
+    "The shared log-scale that minimises the validation NLL of `shared_scale_nll` (one z per image, the same for every scale)."
+    grid = (torch.arange(-8, 0.01, 0.25) if grid is None else torch.as_tensor(grid, dtype=torch.float32)).tolist()
+    nlls = [shared_scale_nll(ls) for ls in grid]
+    def nll(out, b): r = [f(out, b) for f in nlls]; return dict(nll=r[0], **{f'ls{i}': v for i, v in enumerate(r)})
+    r = heldout_elbo(model, dl, nll, seed=seed)
+    return grid[min(range(len(grid)), key=lambda i: r[f'ls{i}'])]
 
 # %% ../nbs/10_discretized.ipynb #97f2f6bd
 def train_dlogistic(dsets:dict, # 'train' and (optionally) 'valid' datasets of images
                     cfg:VAEConfig|None=None, epochs:int=10, # architecture (None: `VAEConfig()`); training length
-                    bs:int=64, lr:float=1e-3, beta:float=1.0, kl_warmup:int=0, precision:str='bf16', seed:int=0,
+                    bs:int=64, lr:float=1e-3, beta:float=1.0, kl_warmup:int=0, precision:str='auto', seed:int=0,
                     ckpt_dir=None, # write checkpoints `ckpt_dir/last` and `ckpt_dir/best`
-                    device=None, progress:bool=True)->tuple: # (model in eval mode, history)
+                    device=None, progress:bool=True, **kwargs)->tuple: # passed to `fit` (resume, force, ...); (model in eval mode, history)
     "Train a VAE with the discretized-logistic likelihood on `dsets`."
     dls = dataloaders({k: dsets[k] for k in ('train', 'valid') if k in dsets}, bs=bs, seed=seed)
     set_seed(seed); model = build_dlogistic_vae(cfg)
-    cbs = ([ProgressCB()] if progress else []) + ([CheckpointCB(ckpt_dir)] if ckpt_dir else [])
-    set_seed(seed)
-    learn = LossLearner(model, dls, dlogistic_loss, heldout_nelbo, lr=lr, beta=beta, likelihood='dlogistic',
-                        kl_warmup=kl_warmup, device=device, precision=precision, seed=seed, cbs=cbs)
-    return model.eval(), learn.fit(epochs)
-
-def load_dlogistic(dir, device=None)->VAE: # a checkpoint directory of `train_dlogistic`
-    "The discretized-logistic VAE of checkpoint `dir`, in eval mode."
-    cfg = VAEConfig.from_dict(json.loads((Path(dir)/'config.json').read_text())['model'])
-    return load_weights(build_dlogistic_vae(cfg), dir).to(get_device(device)).eval()
+    h = fit(model, dls, epochs, lr=lr, beta=beta, kl_warmup=kl_warmup, device=device, precision=precision, seed=seed,
+            ckpt_dir=ckpt_dir, progress=progress, loss_func=dlogistic_loss(), valid_func=partial(heldout_bpd, seed=seed), **kwargs)
+    return model.eval(), h
 
 # %% ../nbs/10_discretized.ipynb #503b0386
 def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
@@ -171,14 +152,13 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
                    split:str='test', n:int=20_000, # split to evaluate; number of synthetic faces
                    n_samples:int=1, bs:int=256, seed:int=0, device=None)->dict:
     "Held-out -ELBO in bits/dim of a checkpoint: valid for 'dlogistic'; shared-scale logistic for Bernoulli/Gaussian ones."
-    lik = _read_json(_ckpt_dir(check_ckpt(ckpt, 'CKPT'))/'config.json').get('likelihood', 'bernoulli')
+    model, s = load_checkpoint(check_ckpt(ckpt, 'CKPT'), device); lik = s['config'].get('likelihood', 'bernoulli')
     ds = lambda s: get_dataset(dataset, root, split=s, **(dict(n=n) if dataset == 'synthetic' else {}))
     dl = dataloaders(dict(d=ds(split)), bs=bs)['d']
-    if lik == 'dlogistic': return dict(likelihood=lik, **heldout_nelbo(load_dlogistic(ckpt, device), dl, None, n_samples, seed))
-    model = load_checkpoint(ckpt, device)[0]
+    if lik == 'dlogistic': return dict(likelihood=lik, **heldout_bpd(model, dl, None, n_samples, seed))
     ls = fit_shared_scale(model, dataloaders(dict(v=ds('valid')), bs=bs)['v'], seed=seed)
-    r = heldout_nelbo(model, dl, shared_scale_nll(ls), n_samples, seed)
-    invalid = heldout_nelbo(model, dl, partial(recon_nll, likelihood=lik), n_samples, seed)['bpd']
+    r = heldout_bpd(model, dl, shared_scale_nll(ls), n_samples, seed)
+    invalid = heldout_bpd(model, dl, recon_loss(lik), n_samples, seed)['bpd']
     return dict(likelihood=lik, log_scale=ls, **r, invalid_bpd=invalid)
 
 # %% ../nbs/10_discretized.ipynb #c0bedd1d
@@ -207,8 +187,7 @@ def compare_bpd(models:dict, # {'bernoulli': VAE, 'dlogistic': VAE}
                 n_samples:int=1, bs:int=250, seed:int=0)->Comparison:
     "Held-out -ELBO in nats/image and bits/dim of a Bernoulli and a discretized-logistic VAE."
     dl = {k: dataloaders(dict(d=dsets[k]), bs=bs)['d'] for k in ('valid', 'test')}
-    res = Comparison(dlogistic=heldout_nelbo(models['dlogistic'], dl['test'], None, n_samples, seed))
     b, ls = models['bernoulli'], fit_shared_scale(models['bernoulli'], dl['valid'], seed=seed)
-    res['bernoulli'] = dict(**heldout_nelbo(b, dl['test'], shared_scale_nll(ls), n_samples, seed), shared_log_scale=ls,
-                            bernoulli_bpd=heldout_nelbo(b, dl['test'], partial(recon_nll, likelihood='bernoulli'), n_samples, seed)['bpd'])
-    return Comparison(bernoulli=res['bernoulli'], dlogistic=res['dlogistic'])
+    bern = dict(**heldout_bpd(b, dl['test'], shared_scale_nll(ls), n_samples, seed), shared_log_scale=ls,
+                bernoulli_bpd=heldout_bpd(b, dl['test'], recon_loss('bernoulli'), n_samples, seed)['bpd'])
+    return Comparison(bernoulli=bern, dlogistic=heldout_bpd(models['dlogistic'], dl['test'], None, n_samples, seed))

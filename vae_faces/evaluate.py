@@ -14,10 +14,12 @@ from fastcore.script import call_parse
 from .elbo import log_normal_diag
 from .kl import kl_std_normal
 from .reparam import reparameterize
-from .losses import recon_nll, bits_per_dim
+from .losses import recon_loss, recon_nll, bits_per_dim
 from .cli import UsageError, command, check_int, check_choice, check_device, check_out_file
 from .model import evaluating
-from .train import get_device, get_dataset, load_checkpoint, check_ckpt, check_dataset, SPLITS
+from .data import SPLITS
+from .datasets import get_dataset, check_dataset
+from .train import elbo_draws, get_device, load_checkpoint, check_ckpt
 from .results import interpolate
 
 # %% auto #0
@@ -34,16 +36,10 @@ def log_weights(model, # a `VAE` (evaluated in eval mode; its mode is kept)
                 seed:int|None=0, # seed of the draws (None: torch's global RNG)
                 max_batch:int=1024, # images encoded or decoded per pass
                )->Tensor: # log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x), (k, B)
-    "Log importance weights, eq. (2), of `k` draws from the encoder's posterior for each image."
-    dev = next(model.parameters()).device
-    x = x.to(dev).float()
-    mu, logvar = (torch.cat(t).float() for t in zip(*[model.encoder(xb) for xb in x.split(max_batch)]))
-    g = torch.Generator().manual_seed(seed) if seed is not None else None
-    eps = torch.randn((k, *mu.shape), generator=g).to(dev)
-    z = reparameterize(mu.expand_as(eps), logvar.expand_as(eps), eps)  # (k, B, D)
-    zf, img = z.flatten(0, 1), torch.arange(k * len(x), device=dev) % len(x)
-    nll = torch.cat([recon_nll(model.decoder(zc), x[ic], likelihood, sigma) for zc, ic in zip(zf.split(max_batch), img.split(max_batch))])
-    return -nll.view(k, -1) + model.prior.log_prob(zf).view(k, -1) - log_normal_diag(z, mu, logvar, batch_dims=2)
+    "Log importance weights, eq. (2), of `k` draws from the encoder's posterior for each image (`elbo_draws` of the trainer)."
+    g, nll = torch.Generator().manual_seed(seed) if seed is not None else None, recon_loss(likelihood, sigma).nll
+    x = x.to(model.device).float()
+    return torch.cat([elbo_draws(model, [xb], nll, k, g)['log_w'] for xb in x.split(max_batch)], 1)
 
 # %% ../nbs/08_evaluate.ipynb #f754142a
 def iwae_bound(logw:Tensor, # log weights (K, B), e.g. from `log_weights`
@@ -120,7 +116,7 @@ def encode_all(model, x:Tensor, # a `VAE`; images (N, C, H, W)
                bs:int=256, # images per pass
               )->tuple: # (mu, logvar), each (N, D) float32 on the CPU
     "Posterior parameters of every image, in batches, in eval mode (the model's mode is kept)."
-    dev = next(model.parameters()).device
+    dev = model.device
     mus, lvs = zip(*[(m.float().cpu(), l.float().cpu()) for m, l in (model.encoder(xb.to(dev).float()) for xb in x.split(bs))])
     return torch.cat(mus), torch.cat(lvs)
 
@@ -152,6 +148,7 @@ class LinearProbe:
         y = self.standardise(factors)
         return 1 - ((self(x) - y)**2).mean(0) / y.var(0, unbiased=False)
 
+# %% ../nbs/08_evaluate.ipynb #ebc3e3e0
 def fit_probe(x:Tensor, # images (N, C, H, W) in [0, 1]
               factors, # their true factors (N, K)
               size:int=16, ridge:float=0.1, # pooled image side; ridge penalty λ
@@ -173,7 +170,7 @@ def morph_factors(model, probe:LinearProbe, # a `VAE`; a fitted probe
                   steps:int=16, method:str='linear', # see `interpolate`
                  )->Tensor: # probed factors (P, steps, K)
     "Probe every frame of the morphs from `xa[i]` to `xb[i]` (posterior means, `interpolate`, one batched decode)."
-    dev = next(model.parameters()).device
+    dev = model.device
     mu_a, mu_b = encode_all(model, xa)[0].to(dev), encode_all(model, xb)[0].to(dev)
     z = torch.stack([interpolate(a, b, steps, method) for a, b in zip(mu_a, mu_b)])  # (P, steps, D)
     return probe(model.decode(z.flatten(0, 1))).view(len(xa), steps, -1)
@@ -242,6 +239,22 @@ def _report(r:dict, what:str)->str:
     if 'auc' in r: lines.append('AUC         ' + '  '.join(f"{k} {v:.3f}" for k, v in r['auc'].items()))
     return '\n'.join(lines)
 
+# %% ../nbs/08_evaluate.ipynb #bce60470
+def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, seed, bs)->dict:
+    "The work of `evaluate_cli`, once every option is checked."
+    model, state = load_checkpoint(ckpt, device=get_device(device))
+    cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')
+    ds = get_dataset(dataset, root, split=split, **(dict(n=n) if dataset == 'synthetic' else {}))
+    if not len(ds): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
+    x = ds.batch(np.arange(min(images, len(ds))))
+    if tuple(x.shape[1:]) != (cfg.in_channels, cfg.img_size, cfg.img_size):
+        raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
+    r = evaluate(model, x, k, lik, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
+    r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device))
+    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood; {dataset} {split}, {len(x)} images, k={k}"))
+    if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
+    return r
+
 # %% ../nbs/08_evaluate.ipynb #6dbe10d8
 @call_parse
 @command
@@ -262,15 +275,4 @@ def evaluate_cli(ckpt:str, # checkpoint directory written by vae-faces-train, e.
     for name, v, lo in (('--n', n, 10), ('--images', images, 1), ('--k', k, 1), ('--seed', seed, 0), ('--bs', bs, 1)): check_int(name, v, lo)
     check_choice('--split', split, SPLITS); root = check_dataset(dataset, root); check_device(device)
     ckpt, out = check_ckpt(ckpt, 'CKPT'), out and check_out_file('--out', out, ('.json',))
-    model, state = load_checkpoint(ckpt, device=get_device(device))
-    cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')
-    ds = get_dataset(dataset, root, split=split, **(dict(n=n) if dataset == 'synthetic' else {}))
-    if not len(ds): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
-    x = ds.batch(np.arange(min(images, len(ds))))
-    if tuple(x.shape[1:]) != (cfg.in_channels, cfg.img_size, cfg.img_size):
-        raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
-    r = evaluate(model, x, k, lik, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
-    r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(next(model.parameters()).device))
-    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood; {dataset} {split}, {len(x)} images, k={k}"))
-    if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
-    return r
+    return _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, seed, bs)

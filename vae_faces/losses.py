@@ -7,13 +7,14 @@ Docs: https://vae-faces.github.io/vae_faces/losses.html.md"""
 # %% ../nbs/05_losses.ipynb #5c0cd811
 from __future__ import annotations
 import math, torch, torch.nn as nn, torch.nn.functional as F
+from functools import partial
 from torch import Tensor
 from .elbo import log_normal_diag, mc_elbo
 from .kl import kl_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['LIKELIHOODS', 'recon_nll', 'vae_loss', 'mc_elbo_vae', 'bits_per_dim']
+__all__ = ['LIKELIHOODS', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss', 'mc_elbo_vae', 'bits_per_dim']
 
 # %% ../nbs/05_losses.ipynb #bcf712ab
 LIKELIHOODS = ('bernoulli', 'gaussian')
@@ -43,6 +44,29 @@ def vae_loss(logits:Tensor, # decoder logits (B, C, H, W)
     "The β-weighted negative ELBO of eq. (1), averaged over the batch, with its per-image terms."
     nll,kl = recon_nll(logits, x, likelihood, sigma),kl_std_normal(mu.float(), logvar.float())
     return dict(loss=(nll + beta*kl).mean(), nll=nll, kl=kl)
+
+# %% ../nbs/05_losses.ipynb #49147118
+def _parts(r)->dict: return dict(r) if isinstance(r, dict) else dict(nll=r)
+
+class ELBOLoss:
+    "A trainer's loss: the β-weighted negative ELBO of a batch, eq. (1), for the likelihood `nll`."
+    def __init__(self, nll, # (decoder output, batch) -> -log p(x|z) per image (B,), or a dict with it as 'nll' and its parts
+                 name:str): # the likelihood's name (checkpoints record it)
+        self.nll, self.name = nll, name
+    def __call__(self, model, # a `VAE`
+                 batch:list, # [images (B, C, H, W), ...] on the model's device
+                 beta:float=1.0)->dict: # loss (scalar); nll, kl and the parts of `nll`, each (B,), in nats
+        out, mu, logvar = model(batch[0])
+        r = _parts(self.nll(out, batch)); kl = kl_std_normal(mu.float(), logvar.float())
+        return dict(loss=(r['nll'] + beta*kl).mean(), nll=r.pop('nll'), kl=kl, **r)
+    def __repr__(self): return f"ELBOLoss({self.name!r})"
+
+def _recon(out, batch, likelihood, sigma): return recon_nll(out, batch[0], likelihood, sigma)
+
+def recon_loss(likelihood:str='bernoulli', sigma:float=0.1)->ELBOLoss: # see `recon_nll`
+    "The `ELBOLoss` of a decoder of logits: eq. (1) with `recon_nll`, as `vae_loss` computes it."
+    if likelihood not in LIKELIHOODS: raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    return ELBOLoss(partial(_recon, likelihood=likelihood, sigma=sigma), likelihood)
 
 # %% ../nbs/05_losses.ipynb #993f1d9a
 def mc_elbo_vae(model:nn.Module, # a `VAE` (encoder, decoder, prior)

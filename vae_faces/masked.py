@@ -9,20 +9,16 @@ from __future__ import annotations
 import copy, math, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import replace
 from functools import partial
-from fastcore.basics import patch
 from torch import Tensor
-from .kl import kl_std_normal
-from .reparam import reparameterize
-from .model import VAE, VAEConfig, Encoder, Decoder, Prior, conv_encoder_net, conv_decoder_net, build_vae, eval_mode, evaluating
+from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net, build_vae, eval_mode, evaluating
 from .data import dataloaders
-from .losses import recon_nll
-from .train import Learner, NonFiniteLossError, ProgressCB, autocast, fit, set_seed
-from .results import to_uint8
+from .losses import ELBOLoss, recon_nll
+from .train import fit, heldout_elbo, set_seed
 
 # %% auto #0
-__all__ = ['VARIANTS', 'pixel_nll', 'composite', 'MaskedDecoder', 'build_masked_vae', 'hard_masked', 'masked_vae_loss',
-           'LossLearner', 'masked_loss', 'bg_leakage', 'face_metrics', 'never_face', 'predict_mask', 'sample_metrics',
-           'Comparison', 'train_variant', 'train_pair', 'compare_masked']
+__all__ = ['VARIANTS', 'pixel_nll', 'composite', 'MaskedDecoder', 'build_masked_vae', 'hard_masked', 'masked_nll', 'masked_loss',
+           'bg_leakage', 'face_metrics', 'never_face', 'predict_mask', 'sample_metrics', 'Comparison', 'train_variant',
+           'train_pair', 'compare_masked']
 
 # %% ../nbs/09_masked.ipynb #fddb60d8
 def pixel_nll(logits:Tensor, # decoder logits (B, C, H, W)
@@ -68,6 +64,7 @@ class MaskedDecoder(Decoder):
         return composite(img, m if self.threshold is None else (m > self.threshold).float(), self.bg)
 
 # %% ../nbs/09_masked.ipynb #545045b4
+@builder('vae_faces.masked')
 def build_masked_vae(cfg:VAEConfig|None=None, # sizes (None: `VAEConfig()`); the mask decoder mirrors the image decoder
                      bg=(0, 0, 0), # background colour the faces are composited over
                     )->VAE:
@@ -84,62 +81,23 @@ def hard_masked(model:VAE, # a masked VAE
     return m
 
 # %% ../nbs/09_masked.ipynb #78945181
-def masked_vae_loss(logits:Tensor, # (B, C + 1, H, W): image logits, then the mask logit
-                    x:Tensor, # images (B, C, H, W) in [0, 1]
-                    m:Tensor, # true masks (B, 1, H, W) in [0, 1]
-                    mu:Tensor, logvar:Tensor, # q(z|x), (B, D) each
-                    beta:float=1.0, likelihood:str='bernoulli', sigma:float=0.1, # see `vae_loss`
-                   )->dict: # loss (scalar); nll, kl, face_nll, mask_nll (B,), in nats
-    "Eq. (2): mask-weighted image NLL + mask NLL + β KL, averaged over the batch."
-    if logits.shape[1] != x.shape[1] + 1:
-        raise ValueError(f"logits need {x.shape[1] + 1} channels (image, then mask) for images of {x.shape[1]}; got {logits.shape[1]}")
-    logits, m = logits.float(), m.float()
-    face = (m * pixel_nll(logits[:, :-1], x.float(), likelihood, sigma)).flatten(1).sum(1)
-    mask = F.binary_cross_entropy_with_logits(logits[:, -1:], m, reduction='none').flatten(1).sum(1)
-    kl = kl_std_normal(mu.float(), logvar.float())
-    return dict(loss=(face + mask + beta*kl).mean(), nll=face + mask, kl=kl, face_nll=face, mask_nll=mask)
+def masked_nll(out:Tensor, # decoder output: (B, C + 1, H, W) image logits, then the mask logit; or (B, C, H, W), image only
+               batch:list, # [images (B, C, H, W) in [0, 1], true masks (B, 1, H, W) in [0, 1], ...]
+               likelihood:str='bernoulli', sigma:float=0.1, # see `recon_nll`
+              )->dict: # nll = face_nll + mask_nll; face_nll; mask_nll (with a mask logit); each (B,), in nats
+    "Eq. (2)'s reconstruction term per image: the mask-weighted image NLL plus the mask NLL."
+    x, m, C = batch[0].float(), batch[1].float(), batch[0].shape[1]
+    if out.shape[1] not in (C, C + 1):
+        raise ValueError(f"decoder output needs {C} (image) or {C + 1} channels (image, then mask) for images of {C}; got {out.shape[1]}")
+    out = out.float()
+    face = (m * pixel_nll(out[:, :C], x, likelihood, sigma)).flatten(1).sum(1)
+    if out.shape[1] == C: return dict(nll=face, face_nll=face)
+    mask = F.binary_cross_entropy_with_logits(out[:, C:], m, reduction='none').flatten(1).sum(1)
+    return dict(nll=face + mask, face_nll=face, mask_nll=mask)
 
-# %% ../nbs/09_masked.ipynb #3b87f1a4
-class LossLearner(Learner):
-    "A `Learner` whose loss step and validation are functions; loop, callbacks and checkpoints are the base class's."
-    def __init__(self, model, # the model to train
-                 dls:dict, # 'train' (required) and 'valid' (optional) loaders; batches may be tuples (image, mask, ...)
-                 loss_func, # (model, batch on the device (a list), beta) -> dict(loss=scalar, nll=(B,), kl=(B,), ...)
-                 valid_func=None, # (model, loader) -> dict(nelbo=, nll=, kl=, ...) per image; None: no validation
-                 **kwargs): # passed to `Learner`: lr, beta, kl_warmup, device, precision, cbs, seed, ...
-        dls = dict(dls); self.valid_dl = dls.pop('valid', None)
-        super().__init__(model, dls, **kwargs)
-        self.loss_func, self.valid_func = loss_func, valid_func
-
-# %% ../nbs/09_masked.ipynb #ceba8a4c
-def _on(b, device)->list: return [t.to(device, non_blocking=True) for t in (b if isinstance(b, (tuple, list)) else (b,))]
-
-@patch
-def one_batch(self:LossLearner):
-    "Forward and loss with `loss_func` (under autocast), backward and an Adam step on `self.batch`."
-    b = _on(self.batch, self.device); b[0] = b[0].contiguous(memory_format=self.mf)
-    with autocast(self.device, self.precision): self.out = self.loss_func(self.model, b, self.beta_at(self.step))
-    self.out['loss'].backward(); self.opt.step(); self.opt.zero_grad(set_to_none=True)
-    self._pending.append(torch.stack([self.out['loss'], self.out['nll'].mean(), self.out['kl'].mean()]).detach())
-
-@patch
-def validate(self:LossLearner):
-    "The base class's epoch record (train loss, time), then `valid_func` on the validation loader (model in eval mode)."
-    Learner.validate(self)
-    if self.valid_func is None or self.valid_dl is None: return
-    with torch.no_grad(), eval_mode(self.model), autocast(self.device, self.precision): v = self.valid_func(self.model, self.valid_dl)
-    if not math.isfinite(v['nelbo']): raise NonFiniteLossError(self._nan_msg(self.step, v['nelbo']) + ' (validation)')
-    self.history['valid'][-1].update(v)
-
-# %% ../nbs/09_masked.ipynb #aea20d1b
-def masked_loss(model, # a masked VAE (`build_masked_vae`)
-                batch:list, # [images (B, C, H, W), masks (B, 1, H, W), ...] on the model's device
-                beta:float=1.0, likelihood:str='bernoulli', sigma:float=0.1, # see `masked_vae_loss`
-               )->dict:
-    "`LossLearner`'s loss step for a masked VAE: eq. (2) on a batch (image, mask, ...)."
-    x, m = batch[0], batch[1]
-    logits, mu, logvar = model(x)
-    return masked_vae_loss(logits, x, m, mu, logvar, beta, likelihood, sigma)
+def masked_loss(likelihood:str='bernoulli', sigma:float=0.1)->ELBOLoss: # see `masked_nll`
+    "The training loss of a masked VAE, eq. (2): `ELBOLoss` of `masked_nll`."
+    return ELBOLoss(partial(masked_nll, likelihood=likelihood, sigma=sigma), f'masked-{likelihood}')
 
 # %% ../nbs/09_masked.ipynb #245e1bd9
 def bg_leakage(x:Tensor, # images (N, C, H, W) in [0, 1]
@@ -152,6 +110,8 @@ def bg_leakage(x:Tensor, # images (N, C, H, W) in [0, 1]
     return 255 * (w * d).flatten(1).sum(1) / w.flatten(1).sum(1).clamp_min(1e-8)
 
 # %% ../nbs/09_masked.ipynb #6b3b9d85
+_FACE_KEYS = ('face_nll', 'kl', 'face_mse', 'recon_leak', 'mask_nll', 'mask_iou', 'face_nelbo', 'nelbo', 'nll')
+
 @evaluating
 def face_metrics(model, # a `VAE` (baseline) or masked VAE
                  dl, # held-out batches (image, mask, ...)
@@ -160,28 +120,17 @@ def face_metrics(model, # a `VAE` (baseline) or masked VAE
                  seed:int=0, # seed of the draws of z
                 )->dict: # means per image
     "Face-region -ELBO and its parts, face MSE and background leakage of reconstructions (+ mask NLL, IoU, -ELBO if masked)."
-    dev = next(model.parameters()).device
-    g, tot, n = torch.Generator().manual_seed(seed), {}, 0
-    for b in dl:
-        x, m = (t.to(dev).float() for t in b[:2])
-        for k, v in _face_terms(model, x, m, g, likelihood, sigma, bg).items(): tot[k] = tot.get(k, 0.) + v.sum().item()
-        n += len(x)
-    r = {k: v / max(n, 1) for k, v in tot.items()}
+    r = heldout_elbo(model, dl, partial(masked_nll, likelihood=likelihood, sigma=sigma), seed=seed, extra=partial(_face_extra, bg=bg))
     r['face_nelbo'] = r['face_nll'] + r['kl']
-    if 'mask_nll' in r: r.update(nelbo=r['face_nelbo'] + r['mask_nll'], nll=r['face_nll'] + r['mask_nll'])
-    return r
+    return {k: r[k] for k in _FACE_KEYS if k in r and (k not in ('nelbo', 'nll') or 'mask_nll' in r)}
 
 # %% ../nbs/09_masked.ipynb #8cd4b3dc
-def _face_terms(model, x, m, g, likelihood, sigma, bg)->dict:
-    "Per-image terms of `face_metrics` for one batch."
-    mu, logvar = (t.float() for t in model.encoder(x))
-    logits, C = model.decoder(reparameterize(mu, logvar, torch.randn(mu.shape, generator=g).to(x.device))).float(), x.shape[1]
-    r = dict(face_nll=(m * pixel_nll(logits[:, :C], x, likelihood, sigma)).flatten(1).sum(1), kl=kl_std_normal(mu, logvar))
+def _face_extra(model, b, mu, bg)->dict:
+    "Per-image measures of `face_metrics` at the posterior mean `mu` of one batch (image, mask, ...)."
+    x, m, C = b[0].float(), b[1].float(), b[0].shape[1]
     xr = model.decoder.probs(mu).float()
-    r['face_mse'] = (m * (xr - x)**2).flatten(1).sum(1) / (C * m.flatten(1).sum(1)).clamp_min(1e-8)
-    r['recon_leak'] = bg_leakage(xr, m == 0, bg)
-    if logits.shape[1] == C + 1:
-        r['mask_nll'] = F.binary_cross_entropy_with_logits(logits[:, C:], m, reduction='none').flatten(1).sum(1)
+    r = dict(face_mse=(m * (xr - x)**2).flatten(1).sum(1) / (C * m.flatten(1).sum(1)).clamp_min(1e-8), recon_leak=bg_leakage(xr, m == 0, bg))
+    if isinstance(model.decoder, MaskedDecoder):
         pm, tm = model.decoder.parts(mu)[1] > 0.5, m > 0.5
         r['mask_iou'] = (pm & tm).flatten(1).sum(1) / (pm | tm).flatten(1).sum(1).clamp_min(1)
     return r
@@ -230,19 +179,18 @@ class Comparison(dict):
 # %% ../nbs/09_masked.ipynb #ff3cedc8
 VARIANTS = ('baseline', 'masked')
 
-def train_variant(kind:str, # 'baseline' (`build_vae`, trained by `fit`) or 'masked' (`build_masked_vae`, by `LossLearner`)
+def train_variant(kind:str, # 'baseline' (`build_vae`, trained by `fit`) or 'masked' (`build_masked_vae`); both trained by `fit`
                   dsets:dict, # 'train' and 'valid' `FacesDataset`s returning (image, mask)
                   cfg:VAEConfig, epochs:int, # the shared architecture and training length
-                  bs:int=64, lr:float=1e-3, precision:str='bf16', seed:int=0, # the shared budget
+                  bs:int=64, lr:float=1e-3, precision:str='auto', seed:int=0, # the shared budget
                   bg=(0, 0, 0), # background colour of the faces
                   progress:bool=False)->tuple: # (model in eval mode, history)
     "Train one of the two variants; with the same arguments both see the same faces in the same order."
     if kind not in VARIANTS: raise ValueError(f"kind must be one of {VARIANTS}, got {kind!r}")
     dls = dataloaders({k: dsets[k] for k in ('train', 'valid')}, bs=bs, seed=seed)
-    set_seed(seed); model = build_vae(cfg) if kind == 'baseline' else build_masked_vae(cfg, bg)
-    if kind == 'baseline': h = fit(model, dls, epochs, lr=lr, precision=precision, seed=seed, progress=progress)
-    else: h = LossLearner(model, dls, masked_loss, partial(face_metrics, bg=bg), lr=lr, precision=precision, seed=seed,
-                          cbs=[ProgressCB()] if progress else []).fit(epochs)
+    set_seed(seed); model = build_vae(cfg) if kind == 'baseline' else build_masked_vae(cfg, bg=bg)
+    own = {} if kind == 'baseline' else dict(loss_func=masked_loss(), valid_func=partial(face_metrics, bg=bg, seed=seed))
+    h = fit(model, dls, epochs, lr=lr, precision=precision, seed=seed, progress=progress, **own)
     return model.eval(), h
 
 # %% ../nbs/09_masked.ipynb #759b5740

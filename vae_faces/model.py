@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #544cf459
 from __future__ import annotations
-import torch, torch.nn as nn
+import importlib, torch, torch.nn as nn
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from functools import wraps
@@ -16,8 +16,8 @@ from .elbo import log_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['Encoder', 'Decoder', 'Prior', 'VAE', 'eval_mode', 'evaluating', 'VAEConfig', 'conv_encoder_net', 'conv_decoder_net',
-           'build_vae', 'ModelSummary', 'model_summary']
+__all__ = ['BUILDERS', 'Encoder', 'Decoder', 'Prior', 'VAE', 'eval_mode', 'evaluating', 'VAEConfig', 'conv_encoder_net',
+           'conv_decoder_net', 'builder', 'get_builder', 'build_vae', 'ModelSummary', 'model_summary']
 
 # %% ../nbs/04_model.ipynb #701d19fb
 class Encoder(nn.Module):
@@ -202,6 +202,32 @@ def conv_decoder_net(cfg:VAEConfig)->nn.Sequential: # z (B, latent_dim) -> logit
     return nn.Sequential(nn.Linear(cfg.latent_dim, chs[0]*s*s), nn.Unflatten(1, (chs[0], s, s)),  # (B, 256, 4, 4)
                          *body, nn.ConvTranspose2d(chs[-2], chs[-1], 4, stride=2, padding=1))
 
+# %% ../nbs/04_model.ipynb #fdefe4f1
+BUILDERS = {}  # 'vae_faces.model.build_vae' -> the registered function
+
+def builder(module:str): # the package module that defines it, e.g. 'vae_faces.model' (part of its name in checkpoints)
+    "Register a model builder `fn(cfg, **kwargs)`: the models it returns remember it, so that a checkpoint can rebuild them."
+    def register(fn):
+        name = f"{module}.{fn.__name__}"
+        @wraps(fn)
+        def build(cfg=None, **kwargs):
+            m = fn(cfg, **kwargs); m.builder = dict(name=name, kwargs=kwargs)
+            return m
+        BUILDERS[name] = build
+        return build
+    return register
+
+def get_builder(name:str): # a builder's name, as a checkpoint's config.json records it
+    "The registered builder `name`, importing its module of this package first if needed."
+    mod = name.rpartition('.')[0]
+    if name not in BUILDERS and mod.startswith('vae_faces.'):
+        try: importlib.import_module(mod)
+        except ImportError: pass
+    if name not in BUILDERS: raise ValueError(f"unknown model builder {name!r}; known: {', '.join(sorted(BUILDERS))}")
+    return BUILDERS[name]
+
+# %% ../nbs/04_model.ipynb #424665c3
+@builder('vae_faces.model')
 def build_vae(cfg:VAEConfig|None=None, # None: `VAEConfig()`, the tutorial's sizes
              )->VAE:
     "The convolutional VAE described by `cfg` (kept as `vae.cfg`)."

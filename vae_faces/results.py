@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np, torch, imageio.v3 as iio
 from PIL import Image
 from fastcore.script import call_parse
-from .data import dataloaders, image_grid
+from .data import SPLITS, dataloaders, image_grid
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_file, check_out_file
 from .model import VAEConfig, build_vae, eval_mode, evaluating
-from .train import fit, get_dataset, load_checkpoint, set_seed, check_ckpt, check_dataset, check_out, SPLITS
+from .datasets import get_dataset, check_dataset
+from .train import PRECISIONS, fit, load_checkpoint, set_seed, check_ckpt, check_out
 
 # %% ../nbs/07_results.ipynb #73a44ddb
 DEMO_EPOCHS = 3
@@ -105,7 +106,7 @@ def sample_grid(model, n:int=64, # number of faces
                )->np.ndarray: # uint8 (H, W, 3)
     "A grid of faces decoded from draws of the prior."
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    dev = next(model.parameters()).device
+    dev = model.device
     z = torch.randn(n, model.prior.latent_dim, generator=gen).to(dev) * temperature
     return _grid(model.decode(z), nrow=nrow)
 
@@ -165,7 +166,7 @@ def traverse(model, dims, # latent dimensions, one row each
              x:torch.Tensor|None=None, # a face (3, H, W) to start from; None: z = 0
              span:float=3.0, steps:int=9)->np.ndarray: # uint8 grid, one row per dimension
     "Rows of faces decoded while one latent dimension sweeps from -span to span."
-    dev = next(model.parameters()).device
+    dev = model.device
     z0 = model.encode(x.to(dev))[0] if x is not None else torch.zeros(model.prior.latent_dim, device=dev)
     vals = torch.linspace(-span, span, steps, device=dev)
     zs = z0.repeat(len(dims), steps, 1)  # (rows, steps, D)
@@ -240,9 +241,21 @@ def _morph_inputs(a:str, b:str, dataset, root)->list|None:
     try: return [int(a), int(b)]
     except ValueError: raise UsageError(f"with --dataset, A and B are face numbers of the split; got {a!r} and {b!r}") from None
 
-# %% ../nbs/07_results.ipynb #5cd59968
+# %% ../nbs/07_results.ipynb #fcfa589d
 METHODS = ('linear', 'slerp')
 
+def _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pingpong, scale, device)->Path:
+    "The work of `morph_cli`, once every option is checked."
+    model = load_checkpoint(ckpt, device)[0]
+    size = model.cfg.img_size if getattr(model, 'cfg', None) else 64
+    if dataset: xa, xb = _faces(dataset, root, split, idx)
+    else: xa, xb = load_image(a, size), load_image(b, size)
+    dev = model.device
+    p = save_gif(morph_frames(model, xa.to(dev), xb.to(dev), steps, method), out, fps, not no_pingpong, scale)
+    print(f"wrote a {steps}-frame morph to {p}")
+    return p
+
+# %% ../nbs/07_results.ipynb #5cd59968
 @call_parse
 @command
 def morph_cli(a:str, # first face: an image file, or an index into --dataset
@@ -263,14 +276,7 @@ def morph_cli(a:str, # first face: an image file, or an index into --dataset
     check_int('--steps', steps, 2); check_float('--fps', fps, hi=100); check_choice('--method', method, METHODS)
     check_int('--scale', scale, 1, 16); check_choice('--split', split, SPLITS); check_device(device)
     out, ckpt, idx = check_out_file('--out', out, ('.gif',)), check_ckpt(ckpt), _morph_inputs(a, b, dataset, root)
-    model = load_checkpoint(ckpt, device)[0]
-    size = model.cfg.img_size if getattr(model, 'cfg', None) else 64
-    if dataset: xa, xb = _faces(dataset, root, split, idx)
-    else: xa, xb = load_image(a, size), load_image(b, size)
-    dev = next(model.parameters()).device
-    p = save_gif(morph_frames(model, xa.to(dev), xb.to(dev), steps, method), out, fps, not no_pingpong, scale)
-    print(f"wrote a {steps}-frame morph to {p}")
-    return p
+    return _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pingpong, scale, device)
 
 # %% ../nbs/07_results.ipynb #ef964ada
 def run_demo(out='outputs', # folder for the pictures
@@ -283,7 +289,7 @@ def run_demo(out='outputs', # folder for the pictures
     "Train a VAE on synthetic faces, then write a reconstruction grid, prior samples and morphing GIFs."
     out = Path(out)
     model, dsets = train_demo_model(n, epochs, cfg, bs, lr, seed, device, precision, ckpt, resume, force, progress)
-    dev = next(model.parameters()).device
+    dev = model.device
     test = dsets['test'].batch(list(range(32))).to(dev)
     res = dict(reconstructions=save_png(label_rows(recon_grid(model, test[:16]), ['original', 'reconstruction']), out/'reconstructions.png'),
                samples=save_png(sample_grid(model, 64, seed=seed), out/'samples.png'),
@@ -300,14 +306,14 @@ def demo_cli(out:str='outputs', # folder for the pictures
              epochs:int=DEMO_EPOCHS, # training epochs
              seed:int=0, # seed of the faces, the weights, the shuffles and the samples
              device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
-             precision:str='fp32', # 'fp32', or 'bf16' (autocast: faster on recent GPUs and CPUs with bf16 units)
+             precision:str='fp32', # 'fp32', 'bf16' (autocast: faster on GPUs and CPUs with bf16 units), or 'auto' (bf16 only there)
              resume:bool=False, # continue the demo's checkpoint in CKPT (finished: just draw the pictures again)
              force:bool=False, # train a new demo model, replacing the one in CKPT
              quiet:bool=False, # no progress bars
             ):
     "Train a VAE on the built-in synthetic faces and write reconstructions, samples and morphing GIFs."
     check_int('--n', n, 320); check_int('--epochs', epochs); check_int('--seed', seed, 0); check_device(device)
-    check_choice('--precision', precision, ('fp32', 'bf16'))
+    check_choice('--precision', precision, PRECISIONS)
     if Path(out).exists() and not Path(out).is_dir(): raise UsageError(f"--out {out}: is a file; the pictures go into a folder")
     check_out(ckpt, resume, force, flags=('--resume', '--force', '--ckpt'))
     t0 = time.time()

@@ -7,6 +7,7 @@ Docs: https://vae-faces.github.io/vae_faces/train.html.md"""
 # %% ../nbs/06_train.ipynb #c417a4d3
 from __future__ import annotations
 import json, math, os, random, shutil, time, warnings
+from functools import partial
 from itertools import islice
 from operator import attrgetter
 from pathlib import Path
@@ -15,22 +16,22 @@ import safetensors.torch as st
 from fastcore.basics import patch
 from fastcore.script import call_parse
 from fastprogress import master_bar, progress_bar
+from .elbo import log_normal_diag
+from .kl import kl_std_normal
 from .reparam import reparameterize
 from .data import dataloaders
-from .synthetic import SyntheticFaces
-from .celebamask import CelebAMaskHQ, SPLITS
-from .celeba import CelebA, CelebACached
+from .datasets import DATASETS, get_dataset, check_dataset
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_dir, is_checkpoint
-from .model import VAEConfig, build_vae, evaluating
-from .losses import LIKELIHOODS, vae_loss
+from .model import VAEConfig, build_vae, evaluating, get_builder
+from .losses import LIKELIHOODS, ELBOLoss, recon_loss
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'DATASETS', 'get_device', 'autocast', 'set_seed', 'valid_elbo', 'CancelFitException',
-           'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner',
-           'SingleBatchCB', 'ProgressCB', 'epoch_line', 'get_rng_state', 'set_rng_state', 'CheckpointWriteError',
-           'save_checkpoint', 'load_weights', 'load_checkpoint', 'check_ckpt', 'checkpoint_summary',
-           'CheckpointExistsError', 'check_out', 'clear_checkpoints', 'CheckpointCB', 'fit', 'plot_history',
-           'get_dataset', 'check_dataset', 'train_cli']
+__all__ = ['PRECISIONS', 'get_device', 'resolve_precision', 'autocast', 'set_seed', 'elbo_draws', 'heldout_elbo',
+           'CancelFitException', 'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback',
+           'run_cbs', 'Learner', 'SingleBatchCB', 'ProgressCB', 'epoch_line', 'get_rng_state', 'set_rng_state',
+           'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'check_ckpt',
+           'checkpoint_summary', 'CheckpointExistsError', 'check_out', 'clear_checkpoints', 'CheckpointCB', 'fit',
+           'plot_history', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #068e951f
 def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps'...; None: the best available
@@ -42,39 +43,69 @@ def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mp
     return torch.device('cpu')
 
 # %% ../nbs/06_train.ipynb #02625b0a
-PRECISIONS = ('fp32', 'bf16')
+PRECISIONS = ('fp32', 'bf16', 'auto')
+
+def resolve_precision(precision:str, # 'fp32', 'bf16' or 'auto'
+                      device=None)->str: # where the forward pass runs (None: `get_device()`)
+    "`precision`, with 'auto' resolved: 'bf16' where `device` computes it natively (CUDA with bf16, CPU with AVX-512 BF16), else 'fp32'."
+    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != 'auto': return precision
+    dev = get_device(device)
+    if dev.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp32'
+    return 'bf16' if dev.type == 'cpu' and torch.cpu._is_avx512_bf16_supported() else 'fp32'
 
 def autocast(device:str|torch.device, # where the forward pass runs
-             precision:str='fp32'): # 'fp32' (no autocast) or 'bf16'
-    "A `torch.autocast` context: bf16 on `device` if `precision == 'bf16'`, else disabled."
-    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=precision == 'bf16')
+             precision:str='fp32'): # 'fp32' (no autocast), 'bf16' or 'auto' (see `resolve_precision`)
+    "A `torch.autocast` context: bf16 on `device` if `precision` is (or resolves to) 'bf16', else disabled."
+    p = resolve_precision(precision, device)
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=p == 'bf16')
 
 def set_seed(seed:int):
     "Seed python's, numpy's and torch's global random number generators."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 # %% ../nbs/06_train.ipynb #1a67a6da
-def _images(b): return b[0] if isinstance(b, (tuple, list)) else b  # loaders may yield (image, mask, ...)
+def _on(b, device)->list: return [t.to(device, non_blocking=True) for t in (b if isinstance(b, (tuple, list)) else (b,))]
 
+def elbo_draws(model, # a `VAE`; call under no_grad (and eval mode, as `heldout_elbo` does)
+               batch:list, # [images (B, C, H, W), ...] on the model's device
+               nll, # the likelihood: (decoder output, batch) -> (B,) or a dict with 'nll', see `ELBOLoss`
+               k:int=1, generator=None, # draws of z per image; their generator (None: torch's global one)
+               precision:str='fp32', # autocast of the two networks; z and every density stay in fp32
+              )->dict: # nll, log_w and the parts of `nll`: (k, B); kl, mu: (B,), (B, D)
+    "The terms of `k` draws z ~ q(z|x) for one batch: reconstruction NLL, importance weights, analytic KL."
+    x = batch[0]
+    with autocast(x.device, precision): mu, logvar = model.encoder(x)
+    mu, logvar = mu.float(), logvar.float()
+    rows = []
+    for eps in torch.randn((k, *mu.shape), generator=generator).to(x.device):
+        z = reparameterize(mu, logvar, eps)
+        with autocast(x.device, precision): out = model.decoder(z)
+        r = nll(out, batch); r = dict(r) if isinstance(r, dict) else dict(nll=r)
+        rows.append(dict(r, log_w=-r['nll'] + model.prior.log_prob(z) - log_normal_diag(z, mu, logvar)))
+    return dict({key: torch.stack([r[key] for r in rows]) for key in rows[0]}, kl=kl_std_normal(mu, logvar), mu=mu)
+
+# %% ../nbs/06_train.ipynb #138058c1
 @evaluating
-def valid_elbo(model, # a `VAE`
-               dl, # batches of images (B, C, H, W) in [0, 1]
-               likelihood:str='bernoulli', # see `recon_nll`
-               precision:str='fp32', # 'fp32' or 'bf16' forward pass
-               seed:int=0, # seed of the draws of z
-              )->dict: # nelbo, nll, kl: means over the images, in nats per image
-    "Negative ELBO of `dl` and its two parts, with one z ~ q(z|x) per image (in eval mode; the model's mode is kept)."
-    dev = next(model.parameters()).device
-    g, tot, n = torch.Generator().manual_seed(seed), torch.zeros(3, device=dev), 0
+def heldout_elbo(model, # a `VAE` (scored in eval mode; its own mode is restored)
+                 dl, # held-out batches: images (B, C, H, W), or tuples starting with them
+                 nll=None, # the likelihood, see `elbo_draws`, or an `ELBOLoss`; None: `recon_loss()` (Bernoulli)
+                 k:int=1, seed:int=0, precision:str='fp32', # draws per image; their seed; see `elbo_draws`
+                 extra=None, # (model, batch, mu) -> dict of more per-image measures (at the posterior mean)
+                 per_image:bool=False, # return every image's values (float64 tensors) instead of the means
+                )->dict: # nelbo, nll, kl, the parts of `nll` (+ neg_iwae if k > 1, + extra), nats per image
+    "Held-out negative ELBO and its parts, with `k` seeded fp32 draws of z per image (and -IWAE_k from the same draws)."
+    nll = getattr(nll or recon_loss(), 'nll', nll)
+    g, cols = torch.Generator().manual_seed(seed), {}
     for b in dl:
-        xb = _images(b).to(dev)
-        with autocast(dev, precision): mu, logvar = model.encoder(xb)
-        z = reparameterize(mu.float(), logvar.float(), torch.randn(mu.shape, generator=g).to(dev))
-        with autocast(dev, precision): logits = model.decoder(z)
-        o = vae_loss(logits, xb, mu, logvar, beta=1.0, likelihood=likelihood)
-        tot += torch.stack([(o['nll'] + o['kl']).sum(), o['nll'].sum(), o['kl'].sum()]); n += len(xb)
-    return dict(zip(('nelbo', 'nll', 'kl'), (tot / max(n, 1)).tolist()))
+        b = _on(b, model.device); d = elbo_draws(model, b, nll, k, g, precision)
+        r = dict(nelbo=d['nll'].mean(0) + d['kl'], nll=d['nll'].mean(0), kl=d['kl'])
+        r.update({key: v.mean(0) for key, v in d.items() if key not in (*r, 'log_w', 'mu')})
+        if k > 1: r['neg_iwae'] = math.log(k) - torch.logsumexp(d['log_w'], 0)
+        if extra is not None: r.update(extra(model, b, d['mu']))
+        for key, v in r.items(): cols.setdefault(key, []).append(v.detach().double().cpu())
+    cols = {key: torch.cat(v) for key, v in cols.items()}
+    return cols if per_image else {key: v.mean().item() for key, v in cols.items()}
 
 # %% ../nbs/06_train.ipynb #17f5da24
 class CancelFitException(Exception): "Raise in a callback to stop `fit` quietly."
@@ -95,23 +126,21 @@ def run_cbs(cbs, # callbacks
 
 # %% ../nbs/06_train.ipynb #43a4c9b4
 class Learner:
-    "Trains a VAE with Adam on eq. (1): β warm-up (2), bf16 autocast, a validation ELBO per epoch; more via callbacks."
+    "Trains a model with Adam on any loss: β warm-up (2), bf16 autocast, a held-out -ELBO per epoch; more via callbacks."
     def __init__(self, model, # a `VAE`
                  dls:dict, # loaders: 'train' (required; an `ArrayLoader` for exact resume) and 'valid' (optional)
-                 lr:float=1e-3, # Adam's learning rate
-                 beta:float=1.0, # weight of the KL term (1: the ELBO)
-                 likelihood:str='bernoulli', # 'bernoulli' or 'gaussian', see `recon_nll`
-                 kl_warmup:int=0, # steps over which β ramps up from 0 (0: no warm-up)
-                 device=None, # see `get_device`
-                 precision:str='fp32', # 'fp32' or 'bf16' (autocast of the forward pass)
-                 cbs=(), # callbacks
-                 seed:int=0, # seed of the validation draws
+                 loss_func=None, # (model, batch (a list on the device), beta) -> dict(loss, nll, kl, ...); None: `recon_loss()`
+                 lr:float=1e-3, beta:float=1.0, kl_warmup:int=0, # Adam's step size; KL weight (1: the ELBO); steps of β warm-up
+                 device=None, precision:str='fp32', # see `get_device`; 'fp32', 'bf16' or 'auto', see `resolve_precision`
+                 cbs=(), seed:int=0, # callbacks; seed of the validation draws
+                 valid_func=None, # (model, loader) -> dict(nelbo, nll, kl, ...) per image; None: `heldout_elbo` with the loss's likelihood
                  sync_every:int=16, # steps between host syncs (loss history, NaN check)
                  channels_last:bool=False): # NHWC memory layout for the convolutions
-        autocast('cpu', precision)  # checks `precision`
-        self.model, self.dls, self.lr, self.beta, self.likelihood = model, dls, lr, beta, likelihood
+        self.device, self.loss_func = get_device(device), (loss_func := loss_func or recon_loss())
+        precision = resolve_precision(precision, self.device)  # 'auto' becomes what this device computes natively
+        self.model, self.dls, self.lr, self.beta, self.likelihood = model, dls, lr, beta, getattr(loss_func, 'name', None)
         self.kl_warmup, self.precision, self.cbs, self.seed, self.sync_every = kl_warmup, precision, list(cbs), seed, sync_every
-        self.device = get_device(device)
+        self.valid_func = valid_func or (partial(heldout_elbo, nll=loss_func.nll, seed=seed, precision=precision) if hasattr(loss_func, 'nll') else None)
         self.mf = torch.channels_last if channels_last else torch.contiguous_format
         self.model.to(self.device, memory_format=self.mf)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=lr, fused=True if self.device.type in ('cpu', 'cuda') else None)
@@ -130,10 +159,9 @@ def beta_at(self:Learner, step:int)->float:
 # %% ../nbs/06_train.ipynb #dd19e6cb
 @patch
 def one_batch(self:Learner):
-    "Forward, eq. (1) in fp32, backward and an Adam step on `self.batch`."
-    xb = _images(self.batch).to(self.device, non_blocking=True).contiguous(memory_format=self.mf)
-    with autocast(self.device, self.precision): logits, mu, logvar = self.model(xb)
-    self.out = vae_loss(logits, xb, mu, logvar, beta=self.beta_at(self.step), likelihood=self.likelihood)
+    "Forward and loss (under autocast if bf16; the losses compute in fp32), backward and an Adam step on `self.batch`."
+    b = _on(self.batch, self.device); b[0] = b[0].contiguous(memory_format=self.mf)
+    with autocast(self.device, self.precision): self.out = self.loss_func(self.model, b, self.beta_at(self.step))
     self.out['loss'].backward(); self.opt.step(); self.opt.zero_grad(set_to_none=True)
     self._pending.append(torch.stack([self.out['loss'], self.out['nll'].mean(), self.out['kl'].mean()]).detach())
 
@@ -178,9 +206,9 @@ def one_epoch(self:Learner):
 # %% ../nbs/06_train.ipynb #f5d9e515
 @patch
 def validate(self:Learner):
-    "Append this epoch's train loss, time and validation -ELBO (if there is a 'valid' loader) to `history['valid']`."
+    "Append this epoch's train loss, time and held-out numbers of `valid_func` (if there is a 'valid' loader) to `history['valid']`."
     secs, ls = time.perf_counter() - self.t0, self.history['loss'][-self.iter:] if self.iter else []
-    v = valid_elbo(self.model, self.dls['valid'], self.likelihood, self.precision, self.seed) if 'valid' in self.dls else {}
+    v = self.valid_func(self.model, self.dls['valid']) if 'valid' in self.dls and self.valid_func else {}
     if v and not math.isfinite(v['nelbo']): raise NonFiniteLossError(self._nan_msg(self.step, v['nelbo']) + ' (validation)')
     v = dict(epoch=self.epoch, step=self.step, train_loss=sum(ls) / max(len(ls), 1), secs=secs, **v)
     self.history['valid'].append(v)
@@ -230,6 +258,9 @@ def _write_atomic(path, data:bytes):
 
 def _write_json(path, obj): _write_atomic(path, json.dumps(obj, indent=1, allow_nan=False).encode())
 
+def _cpu(d:dict)->dict: return {k: v.detach().cpu().contiguous() for k, v in d.items()}
+
+# %% ../nbs/06_train.ipynb #6d01a998
 def _read_json(path):
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'{path}: missing (is this a vae_faces checkpoint?)')
@@ -245,8 +276,6 @@ def _read_tensors(path)->dict:
         raise ValueError(f'{path}: a pickle (torch.save) file, not safetensors; vae_faces loads only safetensors')
     try: return st.load(path.read_bytes())
     except Exception as e: raise ValueError(f'{path}: not a valid safetensors file ({e})') from None
-
-def _cpu(d:dict)->dict: return {k: v.detach().cpu().contiguous() for k, v in d.items()}
 
 # %% ../nbs/06_train.ipynb #36b9ccf7
 def _opt_split(sd:dict)->tuple: # (tensors, JSON-able rest)
@@ -304,7 +333,8 @@ def _write_parts(tmp:Path, model, opt, state:dict):
     "The files of a checkpoint, written into the folder `tmp`."
     _write_atomic(tmp/'model.safetensors', st.save(_cpu(model.state_dict())))
     cfg = getattr(model, 'cfg', None)
-    _write_json(tmp/'config.json', dict(format='vae_faces.checkpoint/1', model=cfg.to_dict() if cfg else None, **state.pop('hparams', {})))
+    _write_json(tmp/'config.json', dict(format='vae_faces.checkpoint/1', model=cfg.to_dict() if cfg else None,
+                                       builder=getattr(model, 'builder', None), **state.pop('hparams', {})))
     if opt is not None:
         tens, meta = _opt_split(opt.state_dict())
         _write_atomic(tmp/'optimizer.safetensors', st.save(tens)); _write_json(tmp/'optimizer.json', meta)
@@ -346,6 +376,10 @@ def _model_cfg(dir)->VAEConfig|None:
     try: return None if cfg is None else VAEConfig.from_dict(cfg)
     except (TypeError, ValueError) as e: raise ValueError(f"{dir/'config.json'}: bad model config ({e})") from None
 
+def _builder(dir)->dict:
+    "The builder (name and keyword arguments) in `dir/config.json`; checkpoints from before builders were recorded: `build_vae`."
+    return _read_json(dir/'config.json').get('builder') or dict(name='vae_faces.model.build_vae', kwargs={})
+
 # %% ../nbs/06_train.ipynb #e044b06b
 def load_weights(model, # the model to load into (its architecture must match)
                  dir): # a checkpoint directory
@@ -353,6 +387,8 @@ def load_weights(model, # the model to load into (its architecture must match)
     dir = _ckpt_dir(dir); c = _model_cfg(dir)
     if c is not None and getattr(model, 'cfg', None) is not None and c != model.cfg:
         raise ValueError(f"{dir/'config.json'}: checkpoint of another architecture, {c}; the model is {model.cfg}")
+    b, own_b = _builder(dir), (getattr(model, 'builder', None) or {}).get('name')
+    if own_b and b['name'] != own_b: raise ValueError(f"{dir/'config.json'}: checkpoint of another model, built by {b['name']}; the model is built by {own_b}")
     sd, own = _read_tensors(dir/'model.safetensors'), model.state_dict()
     bad = [f'missing {k}' for k in own.keys() - sd.keys()] + [f'unexpected {k}' for k in sd.keys() - own.keys()]
     bad += [f'{k} is {tuple(sd[k].shape)} in the file, {tuple(v.shape)} in the model'
@@ -375,10 +411,13 @@ def _read_state(dir)->dict:
 def load_checkpoint(dir, # a checkpoint directory written by `save_checkpoint`
                     device=None, # where to put the model (None: `get_device()`); checkpoints are device-independent
                    )->tuple: # (model in eval mode, state dict with 'config', 'opt' and the training state)
-    "Rebuild the model of checkpoint `dir` from its config.json and load its weights; returns (model, state)."
+    "Rebuild the model of checkpoint `dir` with the builder and config in its config.json, load its weights; returns (model, state)."
     s = _read_state(dir); cfg = _model_cfg(Path(s['dir']))
     if cfg is None: raise ValueError(f"{Path(s['dir'])/'config.json'}: no model config; build the model and use `load_weights`")
-    return load_weights(build_vae(cfg), s['dir']).to(get_device(device)).eval(), s
+    b = _builder(Path(s['dir']))
+    try: model = get_builder(b['name'])(cfg, **b['kwargs'])
+    except ValueError as e: raise ValueError(f"{Path(s['dir'])/'config.json'}: {e}") from None
+    return load_weights(model, s['dir']).to(get_device(device)).eval(), s
 
 # %% ../nbs/06_train.ipynb #fc9b8c5a
 def check_ckpt(ckpt, # the path the user gave
@@ -480,22 +519,21 @@ class CheckpointCB(Callback):
 def fit(model, # a `VAE`, trained in place
         loaders:dict, # 'train' and (optionally) 'valid' loaders, e.g. from `dataloaders`
         epochs:int, # total epochs (a resumed run continues up to this number)
-        lr:float=1e-3, beta:float=1.0, likelihood:str='bernoulli', kl_warmup:int=0, # see `Learner`
+        lr:float=1e-3, beta:float=1.0, likelihood:str='bernoulli', kl_warmup:int=0, # see `Learner`, `recon_loss`
         device=None, precision:str='fp32', # see `get_device`, `autocast`
-        ckpt_dir=None, # write checkpoints `ckpt_dir/last` and `ckpt_dir/best` there
-        resume:bool=False, # continue from `ckpt_dir/last` if it exists
-        force:bool=False, # replace a checkpoint already in `ckpt_dir` (else a fresh run there is refused)
+        ckpt_dir=None, resume:bool=False, force:bool=False, # checkpoints go to ckpt_dir/{last,best}; continue last; replace them
         seed:int=0, # seeds python, numpy and torch at the start (a resume restores the saved RNG states instead)
         cbs=(), # more callbacks
         ckpt_every:int|None=None, # also save `last` every this many steps
         progress:bool=True, # show progress bars (`ProgressCB`)
-        **kwargs, # passed to `Learner` (sync_every, channels_last)
+        loss_func=None, # the loss (see `Learner`); None: `recon_loss(likelihood)`
+        **kwargs, # passed to `Learner` (valid_func, sync_every, channels_last)
        )->dict: # the history: per-step 'step', 'loss', 'nll', 'kl' and per-epoch 'valid'
     "Train `model` with a `Learner` and the usual callbacks; with `resume`, continue an interrupted run exactly."
     if resume and ckpt_dir is None: raise ValueError('resume=True needs ckpt_dir, where the checkpoint is')
     set_seed(seed)
     cbs = [*cbs, *([ProgressCB()] if progress else []), *([CheckpointCB(ckpt_dir, ckpt_every, force)] if ckpt_dir else [])]
-    learn = Learner(model, loaders, lr, beta, likelihood, kl_warmup, device, precision, cbs, seed, **kwargs)
+    learn = Learner(model, loaders, loss_func or recon_loss(likelihood), lr, beta, kl_warmup, device, precision, cbs, seed, **kwargs)
     last = Path(ckpt_dir or '.')/'last'
     if resume and (last.is_dir() or last.with_name('last.old').is_dir()):
         s = learn.load(last)
@@ -516,37 +554,6 @@ def plot_history(history:dict, # from `fit`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/06_train.ipynb #06c1a33b
-DATASETS = ('synthetic', 'celebamask', 'celeba')
-
-def get_dataset(name:str, # 'synthetic', 'celebamask' or 'celeba'
-                root=None, # synthetic: cache folder (optional); celebamask: prepared cache; celeba: prepared cache or folder
-                split:str|None='train', # 'train', 'valid', 'test' or None (everything)
-                **kwargs): # passed on: n and seed for 'synthetic'; crop etc. for 'celeba'
-    "The faces dataset called `name`: a `FacesDataset` (a torch `Dataset` for a folder of CelebA JPEGs)."
-    if name == 'synthetic': return SyntheticFaces(split=split, cache_dir=root, **kwargs)
-    if root is None: raise ValueError(f"dataset {name!r} needs root: the prepared cache (vae-faces-prep) or dataset folder")
-    if name == 'celebamask': return CelebAMaskHQ(root, split=split, **kwargs)
-    if name == 'celeba':  # a `prep_celeba` cache (fast, a `FacesDataset`), else the JPEG folder (a torch `Dataset`)
-        return (CelebACached if (Path(root)/'index.json').exists() else CelebA)(root, split=split, **kwargs)
-    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
-
-# %% ../nbs/06_train.ipynb #cacb4696
-def check_dataset(dataset:str, # a name of `DATASETS`
-                  root)->Path|None: # its --root: the synthetic faces' cache folder (optional), else a prepared cache
-    "`root` as a `Path` if the commands can read `dataset` from it, else a `UsageError` that says how to make it."
-    check_choice('--dataset', dataset, DATASETS)
-    if dataset == 'synthetic':
-        if root is not None and Path(root).exists() and not Path(root).is_dir(): raise UsageError(f"--root {root}: is a file; give a folder for the synthetic faces cache")
-        return None if root is None else Path(root)
-    prep = 'vae-faces-prep CelebAMask-HQ-FOLDER CACHE' if dataset == 'celebamask' else 'vae-faces-prep-celeba CELEBA-FOLDER CACHE'
-    if root is None: raise UsageError(f"--dataset {dataset} needs --root: the cache that `{prep}` writes")
-    root = check_dir('--root', root, f"prepare it with `{prep}`")
-    if dataset == 'celeba' and not (root/'index.json').exists() and (root/'img_align_celeba').is_dir():
-        raise UsageError(f"{root} holds CelebA's JPEGs; the commands read a prepared cache: run "
-                         f"`vae-faces-prep-celeba {root} CACHE`, then pass --root CACHE")
-    return root
-
 # %% ../nbs/06_train.ipynb #838427e2
 def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed,
                 precision, resume, force, ckpt_every, **_)->tuple: # (root, out, model config)
@@ -563,6 +570,24 @@ def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, b
         raise UsageError(f"{last} holds a model with latent {c.latent_dim} and widths {c.channels}, the options given build "
                          f"latent {cfg.latent_dim} and widths {cfg.channels}: resume with the --tiny/--latent of the first run")
     return root, out, cfg
+
+# %% ../nbs/06_train.ipynb #0f2a245b
+def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed, precision,
+           resume, force, ckpt_every, quiet, **_)->dict:
+    "The work of `train_cli`, once every option is checked."
+    if threads: torch.set_num_threads(threads)
+    kw = dict(n=n) if dataset == 'synthetic' else {}
+    dsets = {k: get_dataset(dataset, root, split=k, **kw) for k in ('train', 'valid')}
+    set_seed(seed); model = build_vae(cfg)
+    print(f"{dataset}: {len(dsets['train'])} train / {len(dsets['valid'])} valid faces; "
+          f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {precision}")
+    h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, likelihood, kl_warmup, device, precision,
+            ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet)
+    v = h['valid'][-1] if h['valid'] else None
+    print(f"checkpoints: {out/'last'} and {out/'best'}")
+    if v: print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = "
+                f"nll {v['nll']:.2f} + kl {v['kl']:.2f}")
+    return h
 
 # %% ../nbs/06_train.ipynb #cdb6fea6
 @call_parse
@@ -589,17 +614,5 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               quiet:bool=False, # no progress bars
              ):
     "Train a VAE on faces and write safetensors checkpoints."
-    root, out, cfg = _train_args(**locals())
-    if threads: torch.set_num_threads(threads)
-    kw = dict(n=n) if dataset == 'synthetic' else {}
-    dsets = {k: get_dataset(dataset, root, split=k, **kw) for k in ('train', 'valid')}
-    set_seed(seed); model = build_vae(cfg)
-    print(f"{dataset}: {len(dsets['train'])} train / {len(dsets['valid'])} valid faces; "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {precision}")
-    h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, likelihood, kl_warmup, device, precision,
-            ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet)
-    v = h['valid'][-1] if h['valid'] else None
-    print(f"checkpoints: {out/'last'} and {out/'best'}")
-    if v: print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = "
-                f"nll {v['nll']:.2f} + kl {v['kl']:.2f}")
-    return h
+    a = dict(locals()); root, out, cfg = _train_args(**a)
+    return _train(root, out, cfg, **{k: v for k, v in a.items() if k not in ('root', 'out')})
