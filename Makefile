@@ -2,6 +2,9 @@
 #   make demo   sets up .venv (if needed) and runs the demo on the built-in synthetic faces
 #               (DEMO_ARGS=--resume or --force when checkpoints/demo already holds its model)
 #   make test   sets up .venv (if needed) and runs every test, notebooks included
+# The install skips byte-compiling (--no-compile): Python compiles the modules it imports when first imported, and
+# compiling all of torch's costs about a minute of CPU per install (a CI run of make test installs twice: its own
+# and the fresh clone's).
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
@@ -14,7 +17,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing vae_faces and its pinned dependencies into $(VENV) ..."
-	@$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+	@$(BIN)/python -m pip install -q --no-compile -c constraints.txt -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 	@touch $(STAMP)
 
 install: $(STAMP)

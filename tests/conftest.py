@@ -46,6 +46,8 @@ def pytest_terminal_summary(terminalreporter, config):
     bg = getattr(config, "_vae_background", None)
     if not bg or not bg.secs: return
     tr = terminalreporter
-    tr.section(f"background runs: wall times ({bg.workers} at a time, {bg.threads} thread(s) each{', slow cells included' if slow(config) else ''})")
-    for name, s in sorted(bg.secs.items(), key=lambda kv: -kv[1]): tr.write_line(f"{s:8.1f} s  {name}")
-    tr.write_line(f"{sum(bg.secs.values()):8.1f} s  in all, done {bg.wall:.1f} s after the first test started")
+    tr.section(f"background runs ({bg.workers} at a time, {bg.threads} thread(s) each{', slow cells included' if slow(config) else ''})")
+    tr.write_line(f"{'wall s':>8}  {'CPU s':>8}")
+    cpu = lambda n: f"{bg.cpu[n]:8.1f}" if n in bg.cpu else f"{'?':>8}"
+    for name, s in sorted(bg.secs.items(), key=lambda kv: -kv[1]): tr.write_line(f"{s:8.1f}  {cpu(name)}  {name}")
+    tr.write_line(f"{sum(bg.secs.values()):8.1f}  {sum(bg.cpu.values()):8.1f}  in all; done {bg.wall:.1f} s after the first test started")

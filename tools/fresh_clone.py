@@ -30,7 +30,7 @@ Each step's output goes to a log whose tail is printed if the step fails; the fi
     python tools/fresh_clone.py            # about 5 minutes on 2 idle cores (install, demo, blocks); exit status 1 on any failure
     python tools/fresh_clone.py --keep     # leave the clone (and its logs) in place and print where it is
 """
-import argparse, os, re, shlex, shutil, subprocess, sys, tempfile, time
+import argparse, os, re, shlex, shutil, signal, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +125,7 @@ def main(argv=None):
     ap.add_argument("--keep", action="store_true", help="keep the clone and the logs (printed at the end)")
     ap.add_argument("--work", default=None, help="folder for the clone, HOME and logs (default: a new temporary folder)")
     a = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # stopped: still remove the clone (unless --keep)
     if not (ROOT/".git").exists(): print(f"{ROOT} is not a git checkout: nothing to clone"); return 1
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout
     if dirty: print("note: the working tree has uncommitted changes; the clone has the last commit only")
@@ -178,8 +179,9 @@ def main(argv=None):
             ok, _ = steps.run("celeba", ["source .venv/bin/activate", *blocks["celeba"]], clone)
             if ok: steps.expect_files("celeba", clone, ["data/celeba-64/index.json", "checkpoints/celeba/best"], steps.t0)
         return _end(steps, work, a.keep, t0)
-    except BaseException:
-        a.keep = True; raise
+    except BaseException as e:
+        if not isinstance(e, SystemExit): a.keep = True     # a bug here: keep the clone and logs to look at
+        raise
     finally:
         if not a.keep: shutil.rmtree(work, ignore_errors=True)
 

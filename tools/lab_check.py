@@ -24,7 +24,7 @@ Starts `jupyter lab` (no browser, a random token, a free local port) on a scratc
     python tools/lab_check.py --only 07_results --slow
     python tools/lab_check.py --no-open       # run the widget notebooks only, without Chromium
 """
-import argparse, json, os, re, shutil, socket, struct, subprocess, sys, tempfile, time, uuid
+import argparse, json, os, re, shutil, signal, socket, struct, subprocess, sys, tempfile, time, uuid
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -180,6 +180,7 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*", default=None, help="notebook names (stems) to check; default: all")
     ap.add_argument("--no-open", action="store_true", help="skip opening the notebooks in Chromium")
     a = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # stopped: still stop the server, remove the copy
     work = Path(tempfile.mkdtemp(prefix="lab_check-"))
     try:
         nbs = work/"nbs"
