@@ -2,10 +2,13 @@
 
 A test module may define `background_jobs(items, config)`: the `Job`s (subprocesses) that its selected `items` need.
 tests/conftest.py collects them, runs the module's tests after every other test (so that those run meanwhile, in the
-foreground), and starts every job at once in one pool of one worker per core (`VAE_FACES_WORKERS` to change it),
-longest (by `cost`) first so that the short ones fill in at the end. Each job gets a fair share of the cores as its
-thread count (OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS = cores // workers, at least 1), so that parallel
-runs do not oversubscribe them. A test waits for its own job's result (`Background.result`), so a failure names it.
+foreground), and hands every job at once to one pool of one worker per core (`VAE_FACES_WORKERS` to change it),
+longest (by `cost`) first so that the short ones fill in at the end. At most one run per core goes at a time, the
+foreground's included: while other tests run, the foreground holds one core (`reserve`) and the jobs share the rest;
+once it only waits for them, the jobs have every core. Each job gets a fair share of the cores as its thread count
+(OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS = cores // workers, at least 1), so that parallel runs do not
+oversubscribe them (on 2 shared cores, a third busy process costs the others far more than its share).
+A test waits for its own job's result (`Background.result`), so a failure names it.
 Each job's wall and CPU seconds (its whole process tree's) are kept for the terminal summary. Each job runs in a
 process group of its own: a session that ends early (`-x`, Ctrl-C, a SIGTERM to pytest) stops the jobs whole.
 """
@@ -34,18 +37,27 @@ _CPU = re.compile(r"\n@cpu ([\d.]+)\n$")
 
 class Background:
     "Runs `jobs` in `workers` threads, each job a subprocess, longest first; `result(name)` waits for one."
-    def __init__(self, jobs, workers=None):
+    def __init__(self, jobs, workers=None, reserve=False):
         self.workers = max(1, min(workers or cores(), len(jobs) or 1))
         self.threads = max(1, cores() // self.workers)
         self.secs, self.cpu, self.procs, self.closing, self.lock = {}, {}, {}, False, threading.Lock()
         self.t0 = self.last_end = time.monotonic()
+        self.slots = threading.Semaphore(cores())          # runs at once, the foreground's included
+        self.reserved = bool(reserve and jobs) and self.slots.acquire()
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="background")
         self._prev_term = None
         if jobs and threading.current_thread() is threading.main_thread():
             self._prev_term = signal.signal(signal.SIGTERM, self._on_term)
         self.futures = {j.name: self.pool.submit(self._run, j) for j in sorted(jobs, key=lambda j: -j.cost)}
 
+    def release_reserved(self):
+        "The foreground has no more tests of its own to run: its core goes to the jobs."
+        if self.reserved: self.reserved = False; self.slots.release()
+
     def _run(self, job):
+        with self.slots: return self._run1(job)
+
+    def _run1(self, job):
         env = {**os.environ, **{v: str(self.threads) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}, **job.env}
         t0 = time.monotonic()
         with self.lock:
@@ -69,7 +81,7 @@ class Background:
         with self.lock:
             self.closing = True
             running = [p for p in self.procs.values() if p.poll() is None]
-        _kill(running)
+        _kill(running); self.release_reserved()          # workers waiting for a core see `closing` and return
 
     def _on_term(self, signum, frame):
         "SIGTERM: stop the jobs, then do what the handler before would have done (by default: end)."

@@ -32,19 +32,26 @@ def background(request):
         jobs += mod.background_jobs([i for i in items if i.module is mod], request.config)
     last = (cache.get(_SECS, {}) if cache else None) or {}        # the last quick run's wall times order the jobs
     for j in jobs: j.cost = last.get(j.name, j.cost)
-    bg = Background(jobs, int(os.environ.get("VAE_FACES_WORKERS") or 0) or None)
-    if jobs: print(f"\nbackground: {len(jobs)} run(s), {bg.workers} at a time, {bg.threads} thread(s) each", flush=True)
+    others = any(not _waits(i) for i in items)
+    bg = Background(jobs, int(os.environ.get("VAE_FACES_WORKERS") or 0) or None, reserve=others)
+    if jobs: print(f"\nbackground: {len(jobs)} run(s), {bg.workers} at a time, {bg.threads} thread(s) each"
+                   + (", one core kept for the other tests while they run" if bg.reserved else ""), flush=True)
+    request.config._vae_background = bg
     yield bg
     bg.close()
-    if jobs: request.config._vae_background = bg
     if cache and bg.secs and not slow(request.config): cache.set(_SECS, {**last, **{k: round(v, 1) for k, v in bg.secs.items()}})
 
 _SECS = "vae_faces/background_secs"
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    "The first test that waits for a background job: the other tests are done, so their core goes to the jobs."
+    if _waits(item) and (bg := getattr(item.config, "_vae_background", None)): bg.release_reserved()
+
 def pytest_terminal_summary(terminalreporter, config):
     "Each background run's wall time (the notebooks, the fresh clone): what the README's timings rest on."
     bg = getattr(config, "_vae_background", None)
-    if not bg or not bg.secs: return
+    if not bg or not bg.secs or not hasattr(bg, "wall"): return
     tr = terminalreporter
     tr.section(f"background runs ({bg.workers} at a time, {bg.threads} thread(s) each{', slow cells included' if slow(config) else ''})")
     tr.write_line(f"{'wall s':>8}  {'CPU s':>8}")

@@ -5,7 +5,6 @@ built by the GitHub Pages workflow with Quarto and `nbdev-docs`. The pages' math
 (the version the published pages load), and any TeX that MathJax rejects, or leaves as raw text, fails the test.
 """
 import html as htmllib, json, re, sys
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 import pytest
@@ -51,8 +50,10 @@ def test_page(nb, site):
 def doms(site):
     "Each page's DOM once headless Chromium has run its scripts (MathJax's typesetting included): one load per page."
     if not dp.chromium(install=True): pytest.skip("Chromium is not installed and could not be installed (needs root and apt-get)")
-    with ThreadPoolExecutor(2) as pool:  # two Chromiums at a time: each waits on itself about half the time
-        return dict(zip(site, pool.map(dp.dump_dom, [page for proc, page in site.values()])))
+    with dp.Browser() as b:  # one Chromium, every page in turn; a page is done when its MathJax reports (or has none)
+        return {name: b.dom(page, MATHJAX_DONE, timeout=30) for name, (proc, page) in site.items()}
+
+MATHJAX_DONE = "document.getElementById('mathjax-report') || !document.querySelector('script[src*=\"mathjax\"]')"
 
 def test_pages_load_in_chromium(site, doms):
     for name, (proc, page) in site.items():

@@ -25,11 +25,12 @@ _RUNNER = textwrap.dedent("""
     sys.exit(0 if ok else 1)
 """)
 
-# Rough wall seconds of the quick runs, two at a time on 2 cores: they only order the runs (longest first); the last
-# run's times, kept in pytest's cache, take precedence. A notebook not listed counts as 30 s.
-COST = {"09_masked": 300, "10_discretized": 240, "08_evaluate": 200, "11_commands": 150, "06_train": 120,
-        "07_results": 60, "03b_celebamask": 45, "03_data": 40, "03a_synthetic": 40, "02a_cli": 30, "03c_celeba": 30,
-        "05_losses": 25, "04_model": 20, "02_reparam": 15, "01_kl": 10, "00_elbo": 10, "index": 5}
+# Wall seconds of the quick runs in a `make test` from a fresh clone on 2 cores (two at a time, beside the rest): they
+# only order the runs, longest first; the last run's times, kept in pytest's cache, take precedence. Unlisted: 30 s.
+COST = {"11_commands": 280, "08_evaluate": 200, "10_discretized": 135, "09_masked": 105, "06_train": 100,
+        "07_results": 40, "03b_celebamask": 36, "index": 34, "03c_celeba": 33, "02a_cli": 25, "03a_synthetic": 18,
+        "00_elbo": 17, "03_data": 14, "03d_datasets": 13, "02_reparam": 13, "05_losses": 11, "03_prep": 11, "01_kl": 11,
+        "04_model": 11}
 
 def _name(nb): return "nbs/" + nb.relative_to(NBS).as_posix()
 

@@ -5,7 +5,7 @@ Quarto-only syntax shows as raw text here: this is a check of the pages, not the
 Math is typeset by a local MathJax 3 (the version Quarto's pages load), fetched once from the npm registry into the user's
 cache (`mathjax`); without it the pages point at MathJax's CDN.
 """
-import json, os, re, shutil, subprocess, sys, tempfile
+import json, os, re, shutil, subprocess, sys, tempfile, threading, time, urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +161,66 @@ def dump_dom(page, budget_ms=3000):
     r = _chrome([f"--virtual-time-budget={budget_ms}", "--dump-dom", _url(page)])
     if r.returncode: raise RuntimeError(f"chromium failed on {page}: {r.stderr[-2000:]}")
     return r.stdout
+
+class Browser:
+    """One headless Chromium for many pages, driven over the DevTools protocol (a websocket: websocket-client, which
+    jupyter_server depends on). Starting Chromium costs seconds of CPU; a page load in a running one, a fraction."""
+    def __init__(self, timeout=60):
+        import websocket
+        self.prof, self.timeout, self.n = tempfile.mkdtemp(prefix="chromium-"), timeout, 0
+        self.proc = subprocess.Popen([chromium(), *_CHROME_FLAGS, f"--user-data-dir={self.prof}", "--remote-debugging-port=0",
+                                      "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        port, t0 = None, time.time()
+        while port is None and time.time() - t0 < timeout:     # Chromium names its port on stderr when it is ready
+            line = self.proc.stderr.readline()
+            if not line and self.proc.poll() is not None: raise RuntimeError(f"chromium exited with status {self.proc.returncode}")
+            if m := re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line): port = int(m[1])
+        if port is None: self.close(); raise RuntimeError(f"chromium did not open its DevTools port within {timeout} s")
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()     # keep draining its log
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout) as r:
+            page = next(t for t in json.loads(r.read()) if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=timeout, suppress_origin=True)
+
+    def send(self, method, **params):
+        "One DevTools command; its result (events that arrive meanwhile are dropped)."
+        self.n += 1; self.ws.send(json.dumps(dict(id=self.n, method=method, params=params)))
+        while True:
+            m = json.loads(self.ws.recv())
+            if m.get("id") == self.n:
+                if "error" in m: raise RuntimeError(f"{method}: {m['error']}")
+                return m["result"]
+
+    def eval(self, js):
+        "The JSON value of the JavaScript expression `js` in the page (a promise is awaited); a thrown error is raised."
+        r = self.send("Runtime.evaluate", expression=js, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            d = r["exceptionDetails"]; raise RuntimeError(f"in the page: {d.get('exception', {}).get('description') or d.get('text')}")
+        return r["result"].get("value")
+
+    def load(self, page, ready="true", timeout=None):
+        "Load `page` (a file or an http URL) and wait for its load event, then for the JavaScript `ready` to be truthy; False if it never was."
+        self.send("Page.navigate", url=_url(page)); t0, timeout = time.time(), timeout or self.timeout
+        while not self.eval(f"document.readyState === 'complete' && document.URL !== 'about:blank' && !!({ready})"):
+            if time.time() - t0 > timeout: return False
+            time.sleep(0.05)
+        return True
+
+    def dom(self, page, ready="true", timeout=None):
+        "The DOM of `page` once it is loaded and `ready` (or, if it never is, after `timeout` seconds, as it is then)."
+        self.load(page, ready, timeout)
+        return self.eval("document.documentElement.outerHTML")
+
+    def close(self):
+        try: self.ws.close()
+        except Exception: pass
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try: self.proc.wait(10)
+            except subprocess.TimeoutExpired: self.proc.kill()
+        shutil.rmtree(self.prof, ignore_errors=True)
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
 
 def screenshot(page, png, size=(1100, 1400), budget_ms=3000):
     "Save a PNG screenshot of `page` (a file or an http URL) as Chromium shows it."

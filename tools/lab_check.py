@@ -3,9 +3,11 @@
 Starts `jupyter lab` (no browser, a random token, a free local port) on a scratch copy of `nbs/`, so that
 `import vae_faces` finds the installed package and nothing is written into the project. Then, for each notebook:
 
-1. **open** (every notebook): headless Chromium loads `/lab/tree/<notebook>`; JupyterLab must show a notebook panel
-   holding the notebook's title (skipped, with a note, where Chromium is missing). For a widget notebook the page must
-   also load the widget manager (`@jupyter-widgets/jupyterlab-manager`), which draws widgets in JupyterLab;
+1. **open** (every notebook): JupyterLab is loaded once in headless Chromium, and each notebook is opened in it as
+   from the file browser (`docmanager:open`, through the app the server exposes as `window.jupyterapp`); JupyterLab
+   must show a notebook panel holding the notebook's title (skipped, with a note, where Chromium is missing). For a
+   widget notebook the page must also load the widget manager (`@jupyter-widgets/jupyterlab-manager`), which draws
+   widgets in JupyterLab;
 2. **run** (widget notebooks only): what nbdev's runner (tests/test_notebooks.py, which executes every notebook once
    per `make test`) cannot prove is that a widget really comes up on a Jupyter kernel: its runner has no front end
    and no comms. So a notebook is run here when it shows a widget, that is, when one of its code cells
@@ -51,7 +53,7 @@ class Lab:
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
                f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}", "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"] + (["--allow-root"] if os.geteuid() == 0 else [])
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.expose_app_in_browser=True"] + (["--allow-root"] if os.geteuid() == 0 else [])
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
         for _ in range(120):
             try: self.api("GET", "status"); return
@@ -166,13 +168,36 @@ def title(nb):
     md = next(c for c in json.loads(Path(nb).read_text())["cells"] if c["cell_type"] == "markdown")
     return "".join(md["source"]).splitlines()[0].lstrip("# ").strip()
 
-def check_open(lab, rel, heading, widgets=False):
-    "JupyterLab, in headless Chromium, shows the notebook at `rel` with its title heading (and loads the widget manager)."
-    dom = dp.dump_dom(f"{lab.url}/lab/tree/{rel}?reset&token={lab.token}", budget_ms=30000)
-    lab.close_sessions()                                        # the kernel the page started
-    if "jp-NotebookPanel" not in dom: raise RuntimeError(f"JupyterLab showed no notebook panel for {rel}")
-    if heading not in re.sub(r"<[^>]+>", " ", dom): raise RuntimeError(f"JupyterLab's page for {rel} lacks its title {heading!r}")
-    if widgets and WIDGET_MANAGER not in dom: raise RuntimeError(f"JupyterLab's page for {rel} does not load {WIDGET_MANAGER}: its widgets would not show")
+_OPEN_JS = """(async () => {
+  const app = window.jupyterapp, rel = %s, heading = %s, t0 = Date.now();
+  await app.started; await app.restored;
+  const w = await app.commands.execute('docmanager:open', {path: rel});
+  await w.context.ready; await w.revealed;
+  const text = () => w.node.innerText || '';
+  while (!text().includes(heading) && Date.now() - t0 < 30000) await new Promise(r => setTimeout(r, 100));
+  const res = {panel: w.node.classList.contains('jp-NotebookPanel'), heading: text().includes(heading)};
+  w.dispose();
+  return res;
+})()"""
+
+class LabPage:
+    """JupyterLab loaded once in headless Chromium (the server exposes the app as `window.jupyterapp`); each notebook is
+    then opened in it as a user opens one from the file browser (`docmanager:open`), checked, and closed."""
+    def __init__(self, lab):
+        self.lab, self.browser = lab, dp.Browser()
+        if not self.browser.load(f"{lab.url}/lab?reset&token={lab.token}", "window.jupyterapp", timeout=120):
+            self.close(); raise RuntimeError("JupyterLab's page did not come up in Chromium within 120 s (no window.jupyterapp)")
+        self.widget_manager = self.browser.eval(f"document.documentElement.outerHTML.includes({json.dumps(WIDGET_MANAGER)})")
+
+    def check(self, rel, heading, widgets=False):
+        "JupyterLab shows the notebook at `rel` in a notebook panel with its title heading (and loads the widget manager)."
+        r = self.browser.eval(_OPEN_JS % (json.dumps(rel), json.dumps(heading)))
+        self.lab.close_sessions()                               # the kernel that opening it started
+        if not r["panel"]: raise RuntimeError(f"JupyterLab showed no notebook panel for {rel}")
+        if not r["heading"]: raise RuntimeError(f"JupyterLab's panel for {rel} lacks its title {heading!r}")
+        if widgets and not self.widget_manager: raise RuntimeError(f"JupyterLab's page does not load {WIDGET_MANAGER}: the widgets of {rel} would not show")
+
+    def close(self): self.browser.close()
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -192,26 +217,30 @@ def main(argv=None):
         failed, opened, ran, t_all = [], 0, [], time.time()
         with open(work/"lab.log", "w") as log, Lab(nbs, log) as lab:
             print(f"JupyterLab {jupyterlab.__version__} serving a copy of nbs/ at {lab.url}; vae_faces from {_package_dir()}", flush=True)
-            for nb in todo:
-                rel, t0 = nb.relative_to(nbs).as_posix(), time.time()
-                try:
-                    cells, n_code, left_out = cells_to_run(nb, a.slow)
-                    if browser: check_open(lab, rel, title(nb), widgets=bool(cells) or bool(left_out)); opened += 1
-                    done, shown = ["opened"] if browser else [], []
-                    if cells:
-                        k = Kernel(lab, rel)
-                        try:
-                            for src, widget in cells:
-                                iopub = k.run(src)
-                                if widget: shown.append(check_widget(iopub))
-                        finally: k.close()
-                        if shown: ran.append(rel)
-                        done.append(f"ran {len(cells)} of {n_code} code cells (up to its last widget cell) on the kernel, which showed "
-                                    + (", ".join(shown) if shown else "no widget: its widget cells were left out"))
-                    if left_out: done.append(f"{left_out} widget cell(s) left out by nbdev's rule{'' if a.slow else ' (try --slow)'}")
-                    print(f"  {rel}: {', '.join(done) or 'nothing to do'} in {time.time() - t0:.1f} s", flush=True)
-                except Exception as e:
-                    failed.append(rel); print(f"  {rel}: FAILED\n{e}", flush=True)
+            page = LabPage(lab) if browser else None
+            try:
+                for nb in todo:
+                    rel, t0 = nb.relative_to(nbs).as_posix(), time.time()
+                    try:
+                        cells, n_code, left_out = cells_to_run(nb, a.slow)
+                        if page: page.check(rel, title(nb), widgets=bool(cells) or bool(left_out)); opened += 1
+                        done, shown = ["opened"] if browser else [], []
+                        if cells:
+                            k = Kernel(lab, rel)
+                            try:
+                                for src, widget in cells:
+                                    iopub = k.run(src)
+                                    if widget: shown.append(check_widget(iopub))
+                            finally: k.close()
+                            if shown: ran.append(rel)
+                            done.append(f"ran {len(cells)} of {n_code} code cells (up to its last widget cell) on the kernel, which showed "
+                                        + (", ".join(shown) if shown else "no widget: its widget cells were left out"))
+                        if left_out: done.append(f"{left_out} widget cell(s) left out by nbdev's rule{'' if a.slow else ' (try --slow)'}")
+                        print(f"  {rel}: {', '.join(done) or 'nothing to do'} in {time.time() - t0:.1f} s", flush=True)
+                    except Exception as e:
+                        failed.append(rel); print(f"  {rel}: FAILED\n{e}", flush=True)
+            finally:
+                if page: page.close()
         mins = f"{(time.time() - t_all) / 60:.1f} min"
         if failed: print(f"{len(failed)} of {len(todo)} notebooks failed in JupyterLab: {', '.join(failed)} ({mins})"); return 1
         print((f"opened {opened} of {len(todo)} notebooks in JupyterLab" if browser else f"opened none of {len(todo)} notebooks (--no-open or no Chromium)")

@@ -10,7 +10,7 @@ __all__ = ['DEMO_EPOCHS', 'METHODS', 'demo_config', 'train_demo_model', 'to_uint
            'traverse', 'morph_widget', 'load_image', 'sample_cli', 'morph_cli', 'run_demo', 'demo_cli']
 
 # %% ../nbs/07_results.ipynb #dae8e17f
-import json, math, time
+import json, math, sys, time
 from pathlib import Path
 import numpy as np, torch, imageio.v3 as iio
 from PIL import Image
@@ -19,7 +19,7 @@ from .data import SPLITS, dataloaders, image_grid
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_file, check_out_file
 from .model import VAEConfig, build_vae, eval_mode, evaluating
 from .datasets import get_dataset, check_dataset
-from .train import PRECISIONS, fit, load_checkpoint, set_seed, check_ckpt, check_out
+from .train import PRECISIONS, precision_warning, fit, load_checkpoint, set_seed, check_ckpt, check_out
 
 # %% ../nbs/07_results.ipynb #73a44ddb
 DEMO_EPOCHS = 3
@@ -306,7 +306,7 @@ def demo_cli(out:str='outputs', # folder for the pictures
              epochs:int=DEMO_EPOCHS, # training epochs
              seed:int=0, # seed of the faces, the weights, the shuffles and the samples
              device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
-             precision:str='fp32', # 'fp32', 'bf16' (autocast: faster on GPUs and CPUs with bf16 units), or 'auto' (bf16 only there)
+             precision:str='auto', # 'auto' (bf16 where the hardware runs it faster, else fp32), 'fp32' or 'bf16'
              resume:bool=False, # continue the demo's checkpoint in CKPT (finished: just draw the pictures again)
              force:bool=False, # train a new demo model, replacing the one in CKPT
              quiet:bool=False, # no progress bars
@@ -316,6 +316,7 @@ def demo_cli(out:str='outputs', # folder for the pictures
     check_choice('--precision', precision, PRECISIONS)
     if Path(out).exists() and not Path(out).is_dir(): raise UsageError(f"--out {out}: is a file; the pictures go into a folder")
     check_out(ckpt, resume, force, flags=('--resume', '--force', '--ckpt'))
+    if w := precision_warning(precision, device): print(f"warning: {w}", file=sys.stderr)
     t0 = time.time()
     res = run_demo(out, ckpt, n, epochs, seed=seed, device=device, precision=precision, resume=resume, force=force, progress=not quiet)
     for k, p in res.items(): print(f"{k:>15}: {p}")

@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #c417a4d3
 from __future__ import annotations
-import json, math, os, random, shutil, time, warnings
+import functools, json, math, os, random, shutil, sys, time, warnings
 from functools import partial
 from itertools import islice
 from operator import attrgetter
@@ -26,12 +26,12 @@ from .model import VAEConfig, build_vae, evaluating, get_builder
 from .losses import LIKELIHOODS, ELBOLoss, recon_loss
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'get_device', 'resolve_precision', 'autocast', 'set_seed', 'elbo_draws', 'heldout_elbo',
-           'CancelFitException', 'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback',
-           'run_cbs', 'Learner', 'SingleBatchCB', 'ProgressCB', 'epoch_line', 'get_rng_state', 'set_rng_state',
-           'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'check_ckpt',
-           'checkpoint_summary', 'CheckpointExistsError', 'check_out', 'clear_checkpoints', 'CheckpointCB', 'fit',
-           'plot_history', 'train_cli']
+__all__ = ['PRECISIONS', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning', 'autocast',
+           'set_seed', 'elbo_draws', 'heldout_elbo', 'CancelFitException', 'CancelEpochException',
+           'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner', 'SingleBatchCB',
+           'ProgressCB', 'epoch_line', 'get_rng_state', 'set_rng_state', 'CheckpointWriteError', 'save_checkpoint',
+           'load_weights', 'load_checkpoint', 'check_ckpt', 'checkpoint_summary', 'CheckpointExistsError', 'check_out',
+           'clear_checkpoints', 'CheckpointCB', 'fit', 'plot_history', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #068e951f
 def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps'...; None: the best available
@@ -45,14 +45,44 @@ def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mp
 # %% ../nbs/06_train.ipynb #02625b0a
 PRECISIONS = ('fp32', 'bf16', 'auto')
 
+def bf16_native(device=None)->bool:
+    "Does `device` compute bf16 in hardware: a CUDA GPU with bf16, or a CPU with AVX-512 BF16 or AMX?"
+    dev = get_device(device)
+    if dev.type == 'cuda': return torch.cuda.is_bf16_supported()
+    return dev.type == 'cpu' and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+def bf16_speedup(device='cpu', n:int=256, reps:int=5)->float:
+    "fp32 time / bf16 time of an `n`×`n` matrix product on `device`, best of `reps` (a short timing, once per device)."
+    return _bf16_speedup(str(get_device(device)), n, reps)
+
+@functools.cache
+def _bf16_speedup(device:str, n:int, reps:int)->float:
+    dev, secs = torch.device(device), {}
+    for dt in (torch.float32, torch.bfloat16):
+        a, b = torch.randn(n, n, device=dev, dtype=dt), torch.randn(n, n, device=dev, dtype=dt)
+        ts = []
+        for _ in range(reps + 1):
+            if dev.type == 'cuda': torch.cuda.synchronize(dev)
+            t = time.perf_counter(); a @ b
+            if dev.type == 'cuda': torch.cuda.synchronize(dev)
+            ts.append(time.perf_counter() - t)
+        secs[dt] = min(ts[1:])                              # the first product warms up
+    return secs[torch.float32] / secs[torch.bfloat16]
+
 def resolve_precision(precision:str, # 'fp32', 'bf16' or 'auto'
                       device=None)->str: # where the forward pass runs (None: `get_device()`)
-    "`precision`, with 'auto' resolved: 'bf16' where `device` computes it natively (CUDA with bf16, CPU with AVX-512 BF16), else 'fp32'."
+    "`precision` with 'auto' resolved: 'bf16' where `device` has bf16 hardware and a short timing confirms it is faster, else 'fp32'."
     if precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision != 'auto': return precision
+    return 'bf16' if bf16_native(device) and bf16_speedup(get_device(device)) > 1 else 'fp32'
+
+# %% ../nbs/06_train.ipynb #9ecea294
+def precision_warning(precision:str, device=None)->str|None:
+    "A warning for bf16 asked for where it is emulated (and so slower than fp32), with the measured slowdown; else None."
     dev = get_device(device)
-    if dev.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp32'
-    return 'bf16' if dev.type == 'cpu' and torch.cpu._is_avx512_bf16_supported() else 'fp32'
+    if resolve_precision(precision, dev) != 'bf16' or bf16_native(dev): return None
+    return (f"bf16 is emulated on this {dev.type} (no AVX-512 BF16 or AMX): a matrix product ran "
+            f"{1 / bf16_speedup(dev):.0f}x slower than in fp32 here; --precision auto (or fp32) trains faster")
 
 def autocast(device:str|torch.device, # where the forward pass runs
              precision:str='fp32'): # 'fp32' (no autocast), 'bf16' or 'auto' (see `resolve_precision`)
@@ -579,8 +609,10 @@ def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warm
     kw = dict(n=n) if dataset == 'synthetic' else {}
     dsets = {k: get_dataset(dataset, root, split=k, **kw) for k in ('train', 'valid')}
     set_seed(seed); model = build_vae(cfg)
+    if w := precision_warning(precision, device): print(f"warning: {w}", file=sys.stderr)
+    prec = resolve_precision(precision, get_device(device)) + (' (auto)' if precision == 'auto' else '')
     print(f"{dataset}: {len(dsets['train'])} train / {len(dsets['valid'])} valid faces; "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {precision}")
+          f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {prec}")
     h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, likelihood, kl_warmup, device, precision,
             ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet)
     v = h['valid'][-1] if h['valid'] else None
@@ -607,7 +639,7 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
               threads:int=None, # CPU threads for torch (default: one per core; on a busy shared machine 1 is far faster)
               seed:int=0, # seed of the weights, the shuffles and the sampling
-              precision:str='fp32', # 'fp32', or 'bf16' (autocast: faster on recent CPUs and GPUs)
+              precision:str='auto', # 'auto' (bf16 where the hardware runs it faster, else fp32), 'fp32' or 'bf16'
               resume:bool=False, # continue the checkpoint in OUT (from OUT/last) up to --epochs
               force:bool=False, # replace a checkpoint already in OUT (without it, OUT must not hold one)
               ckpt_every:int=None, # also save OUT/last every this many steps
