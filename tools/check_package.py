@@ -6,7 +6,7 @@ wheel itself carries: modules, console scripts, metadata, and that no notebooks,
 
 Usage: python tools/check_package.py [WORK_DIR]
 """
-import subprocess, sys, sysconfig, tempfile, zipfile, tarfile
+import json, os, subprocess, sys, sysconfig, tempfile, zipfile, tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,6 +16,18 @@ def sh(*cmd, **kw):
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
     if r.returncode: raise SystemExit(f"FAILED: {' '.join(map(str, cmd))}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r.stdout
+
+_HELPS = """
+import contextlib, io, json, runpy, sys
+out = {}
+for path in sys.argv[1:]:       # each installed script as its own file runs it: `__main__`, `--help`
+    buf, sys.argv = io.StringIO(), [path, '--help']
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try: runpy.run_path(path, run_name='__main__')
+        except SystemExit: pass
+    out[path.rsplit('/', 1)[-1]] = buf.getvalue()
+print(json.dumps(out))
+"""
 
 def check(work):
     work = Path(work); dist = work/"dist"
@@ -38,7 +50,10 @@ def check(work):
     out = sh(env/"bin"/"python", "-c", "import importlib, vae_faces, sys; [importlib.import_module(m) for m in sys.argv[1:]];"
              " print(vae_faces.__file__)", *mods, cwd=work)
     assert str(site) in out, f"vae_faces was imported from {out.strip()}, not from the clean venv"
-    for s in scripts: assert "usage" in sh(env/"bin"/s, "--help", cwd=work).lower(), f"{s} --help printed no usage"
+    for s in scripts: assert (env/"bin"/s).is_file() and os.access(env/"bin"/s, os.X_OK), f"the wheel installed no script {s}"
+    assert "usage" in sh(env/"bin"/"vae-faces-demo", "--help", cwd=work).lower(), "vae-faces-demo --help printed no usage"
+    helps = json.loads(sh(env/"bin"/"python", "-c", _HELPS, *[env/"bin"/s for s in scripts], cwd=work, timeout=300))  # one process: torch loads once
+    for s in scripts: assert "usage" in helps.get(s, "").lower(), f"{s} --help printed no usage: {helps.get(s)!r}"
     return dict(wheel=whl.name, sdist=sdist.name, modules=len(mods), scripts=scripts)
 
 if __name__ == "__main__":

@@ -168,6 +168,7 @@ def _check_parts(parts):
 def _scan(d:Path):
     with os.scandir(d) as it: return [(e.name, e.path, e.is_dir()) for e in it]
 
+# %% ../nbs/03b_celebamask.ipynb #9250cd81
 def celebamask_files(root, # the dataset folder (or anything `find_celebamask_root` accepts)
                      parts=None): # the parts whose masks count (default: all of `PARTS`)
     "Images and mask files of CelebAMask-HQ by id, plus images without masks, masks without images, and stray files."
@@ -187,16 +188,11 @@ def celebamask_files(root, # the dataset folder (or anything `find_celebamask_ro
     return dict(root=root, parts=parts, ids=[i for i in ids if i in masks], images=images, masks={i: sorted(masks[i]) for i in ids if i in masks},
                 no_masks=[i for i in ids if i not in masks], orphan_masks=sorted(set(masks) - set(images)), stray=sorted(stray))
 
-# %% ../nbs/03b_celebamask.ipynb #87211aa1
-_FG, _BG = [0] * 128 + [255] * 128, [255] * 128 + [0] * 128   # lookup tables: face (> 127), background
-
+# %% ../nbs/03b_celebamask.ipynb #7b2730a5
 _PNG_SIG, _PNG_SAMPLES = b'\x89PNG\r\n\x1a\n', {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}   # colour type -> samples per pixel
 
-def stored_png(b:bytes)->bytearray|None: # the bytes of a PNG file
-    "`b` with its image data inflated by zlib-ng and stored uncompressed (same pixels), or None if `b` is not a plain 8-bit PNG."
-    if b[:8] != _PNG_SIG or b[12:16] != b'IHDR': return None
-    w, h, depth, colour, _, _, interlace = struct.unpack_from('>IIBBBBB', b, 16)
-    if depth != 8 or colour not in _PNG_SAMPLES or interlace or not 0 < w * h <= Image.MAX_IMAGE_PIXELS: return None
+def _png_chunks(b:bytes):
+    "The chunks of PNG bytes `b` before, inside (data only) and after the image data; None if one runs past the end."
     mv, i, head, idat, tail = memoryview(b), 8, [], [], []
     while i + 12 <= len(b):                                   # the chunks: length, type, data, CRC
         n, kind = struct.unpack_from('>I4s', b, i); j = i + 12 + n
@@ -205,8 +201,17 @@ def stored_png(b:bytes)->bytearray|None: # the bytes of a PNG file
         else: (tail if idat else head).append(mv[i:j])
         i = j
         if kind == b'IEND': break
-    n = h * (1 + w * _PNG_SAMPLES[colour])                   # inflated size: a filter byte + the samples, per row
-    z = zlib_ng.decompressobj()
+    return head, idat, tail
+
+# %% ../nbs/03b_celebamask.ipynb #7e77d79b
+def stored_png(b:bytes)->bytearray|None: # the bytes of a PNG file
+    "`b` with its image data inflated by zlib-ng and stored uncompressed (same pixels), or None if `b` is not a plain 8-bit PNG."
+    if b[:8] != _PNG_SIG or b[12:16] != b'IHDR': return None
+    w, h, depth, colour, _, _, interlace = struct.unpack_from('>IIBBBBB', b, 16)
+    if depth != 8 or colour not in _PNG_SAMPLES or interlace or not 0 < w * h <= Image.MAX_IMAGE_PIXELS: return None
+    if (chunks := _png_chunks(b)) is None: return None
+    head, idat, tail = chunks
+    n, z = h * (1 + w * _PNG_SAMPLES[colour]), zlib_ng.decompressobj()   # inflated: a filter byte + the samples, per row
     try: raw = z.decompress(b''.join(idat), n)                # one buffer of the known size: no regrowing
     except zlib_ng.error: return None
     if len(raw) != n or not z.eof: return None
@@ -218,6 +223,9 @@ def stored_png(b:bytes)->bytearray|None: # the bytes of a PNG file
     out += struct.pack('>I', zlib_ng.crc32(memoryview(out)[start + 4:]))
     out += b''.join(tail)
     return out
+
+# %% ../nbs/03b_celebamask.ipynb #87211aa1
+_FG, _BG = [0] * 128 + [255] * 128, [255] * 128 + [0] * 128   # lookup tables: face (> 127), background
 
 def _read_mask(path, size=None):
     "One part's PNG as an 8-bit image ('1', palette, RGB… converted), resized (nearest) to `size` if it differs."

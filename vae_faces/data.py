@@ -203,6 +203,7 @@ def _json_ids(ids, n):
     if len(ids) != n: raise ValueError(f"ids must have one entry per image ({n}); got {len(ids)}")
     return ids
 
+# %% ../nbs/03_data.ipynb #734de9fe
 def save_cache(path, # directory of the cache (created; an existing cache there is replaced)
                images, # uint8 (N, H, W, 3), or a `FacesDataset` to save whole
                masks=None, factors=None, factor_names=None, attrs=None, attr_names=None, # as in `FacesDataset`

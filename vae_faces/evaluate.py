@@ -67,6 +67,15 @@ CORRUPTIONS = ('noise', 'occlusion', 'shuffle')  # damaged faces
 NON_FACES = ('flip', 'texture', 'uniform', 'black')  # no (upright) face at all
 ANOMALIES = CORRUPTIONS + NON_FACES
 
+def _shuffle_patches(x:Tensor, patch:int, g:torch.Generator)->Tensor:
+    "`x` (B, C, H, W) with its `patch`×`patch` tiles put in a random order, one permutation per image."
+    B, C, H, W = x.shape; n = H // patch
+    p = x.unfold(2, patch, patch).unfold(3, patch, patch).reshape(B, C, n * n, patch, patch)
+    perm = torch.stack([torch.randperm(n * n, generator=g) for _ in range(B)])
+    p = p.gather(2, perm[:, None, :, None, None].expand_as(p))  # (B, C, n*n, patch, patch), patches reordered
+    return p.view(B, C, n, n, patch, patch).permute(0, 1, 2, 4, 3, 5).reshape(B, C, H, W)
+
+# %% ../nbs/08_evaluate.ipynb #576415ae
 def corrupt(x:Tensor, # faces (B, C, H, W) in [0, 1]
             kind:str, # one of `ANOMALIES`
             seed:int=0, # seed of the randomness of `kind`
@@ -80,12 +89,7 @@ def corrupt(x:Tensor, # faces (B, C, H, W) in [0, 1]
         s, out = H // 3, x.clone()
         for b, (i, j) in enumerate(torch.randint(0, H - s + 1, (B, 2), generator=g).tolist()): out[b, :, i:i+s, j:j+s] = 0.5
         return out
-    if kind == 'shuffle':
-        n = H // patch
-        p = x.unfold(2, patch, patch).unfold(3, patch, patch).reshape(B, C, n * n, patch, patch)
-        perm = torch.stack([torch.randperm(n * n, generator=g) for _ in range(B)])
-        p = p.gather(2, perm[:, None, :, None, None].expand_as(p))  # (B, C, n*n, patch, patch), patches reordered
-        return p.view(B, C, n, n, patch, patch).permute(0, 1, 2, 4, 3, 5).reshape(B, C, H, W)
+    if kind == 'shuffle': return _shuffle_patches(x, patch, g)
     if kind == 'flip': return x.flip(2)
     if kind == 'texture': return F.interpolate(torch.rand(B, C, 8, 8, generator=g), size=(H, W), mode='bicubic').clamp(0, 1)
     if kind == 'uniform': return torch.rand(x.shape, generator=g)
