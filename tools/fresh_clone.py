@@ -156,7 +156,7 @@ def main(argv=None):
             else:
                 ok, out = steps.run(cmd.replace(" ", "-"), [cmd], clone)
                 if cmd == "make demo" and ok:
-                    steps.expect_files(cmd, clone, re.findall(r"`(outputs/[\w.]+)`", (ROOT/"README.md").read_text())[:4]
+                    steps.expect_files(cmd, clone, re.findall(r"`(outputs/[\w.]+)`", (ROOT/"README.md").read_text())[:5]
                                        + ["checkpoints/demo/best", "checkpoints/demo/last"], steps.t0)
             if not ok: return _end(steps, work, a.keep, t0)
         # 2. from the demo's checkpoint

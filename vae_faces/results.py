@@ -6,8 +6,9 @@ Docs: https://vae-faces.github.io/vae_faces/results.html.md"""
 
 # %% auto #0
 __all__ = ['DEMO_EPOCHS', 'METHODS', 'demo_config', 'train_demo_model', 'to_uint8', 'show_image', 'label_rows', 'save_png',
-           'reconstruct', 'recon_grid', 'sample_grid', 'interpolate', 'morph_frames', 'save_gif', 'morph_grid_frames',
-           'traverse', 'morph_widget', 'load_image', 'sample_cli', 'morph_cli', 'run_demo', 'demo_cli']
+           'reconstruct', 'recon_grid', 'psnr', 'sample_grid', 'interpolate', 'morph_frames', 'save_gif',
+           'morph_grid_frames', 'traverse', 'morph_widget', 'load_image', 'sample_cli', 'morph_cli', 'run_demo',
+           'demo_cli']
 
 # %% ../nbs/07_results.ipynb #dae8e17f
 import json, math, sys, time
@@ -96,6 +97,16 @@ def recon_grid(model, xb:torch.Tensor, # held-out images (N, 3, H, W) in [0, 1]
     rec = reconstruct(model, xb).to(xb.device)
     rows = [t for i in range(0, len(xb), ncol) for t in (xb[i:i+ncol], rec[i:i+ncol])]
     return _grid(torch.cat(rows).float(), nrow=min(ncol, len(xb)))
+
+# %% ../nbs/07_results.ipynb #0d491cf3
+@evaluating
+def psnr(model, x:torch.Tensor, # held-out faces (N, 3, H, W) in [0, 1]
+         bs:int=256)->dict: # psnr (dB, mean over faces), psnr_se (its standard error), n
+    "Reconstruction PSNR of decoding each face's posterior mean: the mean over the faces, in dB, with its standard error."
+    mse = torch.cat([((reconstruct(model, xb.to(model.device)).float().cpu() - xb.float().cpu()) ** 2).flatten(1).mean(1)
+                     for xb in x.split(bs)])
+    db = -10 * torch.log10(mse.clamp_min(1e-10)).double()
+    return dict(psnr=float(db.mean()), psnr_se=float(db.std() / len(db) ** 0.5) if len(db) > 1 else float('nan'), n=len(db))
 
 # %% ../nbs/07_results.ipynb #27a94915
 @evaluating
@@ -286,7 +297,7 @@ def run_demo(out='outputs', # folder for the pictures
              bs:int=64, lr:float=2e-3, seed:int=0, device=None, precision:str='fp32',
              resume:bool=False, force:bool=False, # continue the checkpoint in `ckpt`; replace it
              progress:bool=True)->dict: # paths of the pictures written
-    "Train a VAE on synthetic faces, then write a reconstruction grid, prior samples and morphing GIFs."
+    "Train a VAE on synthetic faces, then write a reconstruction grid, prior samples, morphing GIFs and the held-out PSNR."
     out = Path(out)
     model, dsets = train_demo_model(n, epochs, cfg, bs, lr, seed, device, precision, ckpt, resume, force, progress)
     dev = model.device
@@ -295,6 +306,8 @@ def run_demo(out='outputs', # folder for the pictures
                samples=save_png(sample_grid(model, 64, seed=seed), out/'samples.png'),
                morph=save_gif(morph_frames(model, test[0], test[1], 30), out/'morph.gif', scale=3),
                morph_grid=save_gif(morph_grid_frames(model, test[:16], test[16:32], 24, nrow=4), out/'morph_grid.gif', scale=1))
+    scores = dict(psnr(model, dsets['test'][:]), what='held-out reconstruction PSNR in dB: decoding the posterior mean of each test face')
+    tmp = out/'.scores.json.tmp'; tmp.write_text(json.dumps(scores, indent=1)); res['scores'] = tmp.replace(out/'scores.json')
     return res
 
 # %% ../nbs/07_results.ipynb #1817c916
@@ -320,5 +333,7 @@ def demo_cli(out:str='outputs', # folder for the pictures
     t0 = time.time()
     res = run_demo(out, ckpt, n, epochs, seed=seed, device=device, precision=precision, resume=resume, force=force, progress=not quiet)
     for k, p in res.items(): print(f"{k:>15}: {p}")
+    q = json.loads(res['scores'].read_text())
+    print(f"held-out reconstruction PSNR: {q['psnr']:.2f} ± {q['psnr_se']:.2f} dB ({q['n']} test faces, decoding their posterior means)")
     print(f"checkpoints in {Path(ckpt)}/; done in {time.time() - t0:.0f} s")
     return res

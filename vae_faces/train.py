@@ -29,9 +29,10 @@ from .losses import LIKELIHOODS, ELBOLoss, recon_loss
 __all__ = ['PRECISIONS', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning', 'autocast',
            'set_seed', 'elbo_draws', 'heldout_elbo', 'CancelFitException', 'CancelEpochException',
            'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner', 'SingleBatchCB',
-           'ProgressCB', 'epoch_line', 'get_rng_state', 'set_rng_state', 'CheckpointWriteError', 'save_checkpoint',
-           'load_weights', 'load_checkpoint', 'check_ckpt', 'checkpoint_summary', 'CheckpointExistsError', 'check_out',
-           'clear_checkpoints', 'CheckpointCB', 'fit', 'plot_history', 'train_cli']
+           'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'get_rng_state', 'set_rng_state',
+           'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'check_ckpt',
+           'checkpoint_summary', 'CheckpointExistsError', 'check_out', 'clear_checkpoints', 'CheckpointCB', 'fit',
+           'plot_history', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #068e951f
 def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps'...; None: the best available
@@ -279,6 +280,20 @@ def epoch_line(v:dict)->str:
     if 'nelbo' in v: s += f"  valid -ELBO {v['nelbo']:.1f} nats/image (nll {v['nll']:.1f} + kl {v['kl']:.1f})"
     return s + f"  {v['secs']:.1f}s"
 
+# %% ../nbs/06_train.ipynb #16575572
+def one_cycle(t:float, lr:float, pct:float=0.25, div:float=25., final_div:float=1e4)->float:
+    "Eq. (3): the one-cycle learning rate at the fraction `t` of training done, peak `lr`."
+    if t < pct: return lr / div + (lr - lr / div) * (1 - math.cos(math.pi * t / pct)) / 2
+    return lr / final_div + (lr - lr / final_div) * (1 + math.cos(math.pi * min((t - pct) / (1 - pct), 1))) / 2
+
+class OneCycleCB(Callback):
+    "Set Adam's step size before each batch by `one_cycle`, from the step number and the steps of the whole fit."
+    order, schedule = 0, 'onecycle'   # `schedule`: what checkpoints record
+    def __init__(self, pct:float=0.25, div:float=25., final_div:float=1e4): self.pct, self.div, self.final_div = pct, div, final_div
+    def before_batch(self, learn):
+        t = learn.step / max(learn.epochs * len(learn.dls['train']) - 1, 1)
+        for g in learn.opt.param_groups: g['lr'] = one_cycle(t, learn.lr, self.pct, self.div, self.final_div)
+
 # %% ../nbs/06_train.ipynb #c31df171
 def _write_atomic(path, data:bytes):
     "Write `data` to `path` through a temporary file and `os.replace`: `path` is the old file or the new one, never half."
@@ -468,6 +483,7 @@ def check_ckpt(ckpt, # the path the user gave
 def state(self:Learner, epoch=None, iter=None)->dict:
     "Training state for a checkpoint; the position is that of the next batch (default: the current one)."
     hp = {k: getattr(self, k) for k in ('lr', 'beta', 'likelihood', 'kl_warmup', 'precision', 'seed')}
+    hp['schedule'] = next((cb.schedule for cb in self.cbs if hasattr(cb, 'schedule')), 'constant')   # e.g. `OneCycleCB`
     return dict(epoch=self.epoch if epoch is None else epoch, iter=self.iter if iter is None else iter, step=self.step,
                 history=self.history, rng=get_rng_state(), hparams=hp)
 
@@ -603,7 +619,7 @@ def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, b
 
 # %% ../nbs/06_train.ipynb #0f2a245b
 def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed, precision,
-           resume, force, ckpt_every, quiet, **_)->dict:
+           resume, force, ckpt_every, quiet, onecycle=False, **_)->dict:
     "The work of `train_cli`, once every option is checked."
     if threads: torch.set_num_threads(threads)
     kw = dict(n=n) if dataset == 'synthetic' else {}
@@ -614,7 +630,8 @@ def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warm
     print(f"{dataset}: {len(dsets['train'])} train / {len(dsets['valid'])} valid faces; "
           f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {prec}")
     h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, likelihood, kl_warmup, device, precision,
-            ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet)
+            ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet,
+            cbs=[OneCycleCB()] if onecycle else [])
     v = h['valid'][-1] if h['valid'] else None
     print(f"checkpoints: {out/'last'} and {out/'best'}")
     if v: print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = "
@@ -636,6 +653,7 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               bs:int=64, # batch size
               lr:float=1e-3, # Adam's learning rate
               kl_warmup:int=0, # steps over which beta ramps up from 0
+              onecycle:bool=False, # one-cycle learning rate (`OneCycleCB`, peak --lr) instead of a constant one
               device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
               threads:int=None, # CPU threads for torch (default: one per core; on a busy shared machine 1 is far faster)
               seed:int=0, # seed of the weights, the shuffles and the sampling
