@@ -156,12 +156,6 @@ def _chrome(args, timeout=60):
 
 def _url(page): return page if str(page).startswith(("http://", "https://")) else Path(page).resolve().as_uri()
 
-def dump_dom(page, budget_ms=3000):
-    "The DOM of `page` (a file or an http URL) after Chromium has loaded it and run its scripts for `budget_ms` (virtual time)."
-    r = _chrome([f"--virtual-time-budget={budget_ms}", "--dump-dom", _url(page)])
-    if r.returncode: raise RuntimeError(f"chromium failed on {page}: {r.stderr[-2000:]}")
-    return r.stdout
-
 class Browser:
     """One headless Chromium for many pages, driven over the DevTools protocol (a websocket: websocket-client, which
     jupyter_server depends on). Starting Chromium costs seconds of CPU; a page load in a running one, a fraction."""

@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/quality.html.md"""
 
 # %% ../nbs/08a_quality.ipynb #dd7af310
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import safetensors.torch as st
@@ -14,6 +14,7 @@ from torch import Tensor
 from .synthetic import FACTOR_NAMES, SyntheticFaces, cache_root
 from .data import dataloaders
 from .model import evaluating
+from .train import _write_atomic
 
 # %% auto #0
 __all__ = ['FACTOR_NET_VERSION', 'FactorNet', 'train_factor_net', 'features', 'factor_net', 'frechet_gaussians',
@@ -86,8 +87,8 @@ def factor_net(cache_dir=None, **kwargs)->FactorNet: # see `train_factor_net` fo
         net = FactorNet(**json.loads(meta['cfg'])); net.load_state_dict(sd); net.r2 = json.loads(meta['r2'])
         return net.eval()
     net, r2 = train_factor_net(**kwargs); net.r2 = r2
-    path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_name(f".{path.name}.tmp")
-    st.save_file(net.state_dict(), tmp, metadata=dict(cfg=json.dumps(net.cfg), r2=json.dumps(r2), key=key)); os.replace(tmp, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(path, st.save(net.state_dict(), metadata=dict(cfg=json.dumps(net.cfg), r2=json.dumps(r2), key=key)))
     return net
 
 # %% ../nbs/08a_quality.ipynb #62f9908d
@@ -124,7 +125,7 @@ def precision_recall(real:Tensor, fake:Tensor, # features (N, D), (M, D)
 @evaluating
 def prior_samples(model, n:int, temperature:float=1.0, seed:int=0, bs:int=256)->Tensor: # (n, 3, H, W) in [0, 1]
     "Pixel means of `n` faces decoded from z ~ N(0, temperature² I), drawn from a generator seeded with `seed`."
-    z = torch.randn(n, model.prior.latent_dim, generator=torch.Generator().manual_seed(seed)) * temperature
+    z = model.prior.sample(n, 'cpu', temperature, torch.Generator().manual_seed(seed))   # on the CPU: the same on any device
     return torch.cat([model.decode(z[i:i + bs].to(model.device)).float().cpu() for i in range(0, n, bs)])
 
 def score_features(real:Tensor, fake:Tensor, k:int=3)->dict:
@@ -136,7 +137,7 @@ def sample_scores(model, real, # a VAE; held-out faces (uint8 (N, H, W, 3) or fl
                   net=None, temperature:float=1.0, seed:int=0, # features (default `factor_net()`); prior scale; seed
                   reps:int=3, k:int=3)->dict: # independent sample sets; neighbours of precision/recall
     "Sample quality of `model`: mean and standard error over `reps` sets of `len(real)` prior samples."
-    net = net or factor_net(); fr = features(net, real)
+    net = factor_net() if net is None else net; fr = features(net, real)
     runs = [score_features(fr, features(net, prior_samples(model, len(fr), temperature, seed + i)), k) for i in range(reps)]
     out = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
     out.update({f'{key}_se': float(np.std([r[key] for r in runs], ddof=1) / np.sqrt(reps)) if reps > 1 else float('nan') for key in runs[0]})

@@ -20,7 +20,7 @@ from .data import SPLITS, dataloaders, image_grid
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_file, check_out_file
 from .model import VAEConfig, build_vae, eval_mode, evaluating
 from .datasets import get_dataset, check_dataset
-from .train import PRECISIONS, precision_warning, fit, load_checkpoint, set_seed, check_ckpt, check_out
+from .train import PRECISIONS, precision_warning, _write_json, fit, load_checkpoint, set_seed, check_ckpt, check_out
 
 # %% ../nbs/07_results.ipynb #73a44ddb
 DEMO_EPOCHS = 3
@@ -307,7 +307,7 @@ def run_demo(out='outputs', # folder for the pictures
                morph=save_gif(morph_frames(model, test[0], test[1], 30), out/'morph.gif', scale=3),
                morph_grid=save_gif(morph_grid_frames(model, test[:16], test[16:32], 24, nrow=4), out/'morph_grid.gif', scale=1))
     scores = dict(psnr(model, dsets['test'][:]), what='held-out reconstruction PSNR in dB: decoding the posterior mean of each test face')
-    tmp = out/'.scores.json.tmp'; tmp.write_text(json.dumps(scores, indent=1)); res['scores'] = tmp.replace(out/'scores.json')
+    _write_json(out/'scores.json', scores); res['scores'] = out/'scores.json'
     return res
 
 # %% ../nbs/07_results.ipynb #1817c916
