@@ -120,6 +120,8 @@ def make_inputs(steps, clone, what):
     script = d/"make_inputs.py"; script.write_text(_MAKE_INPUTS)
     return steps.run(f"inputs-{what}", [f".venv/bin/python {shlex.quote(str(script))} {shlex.quote(str(steps.env['HOME']))} {what}"], clone)[0]
 
+NEEDS_GIB = 8     # free disk the clone needs: its .venv (~5.6 GiB) and what pip unpacks on the way
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--keep", action="store_true", help="keep the clone and the logs (printed at the end)")
@@ -131,9 +133,14 @@ def main(argv=None):
     if dirty: print("note: the working tree has uncommitted changes; the clone has the last commit only")
     blocks = {}
     for b in sh_blocks(ROOT/"README.md"): blocks.setdefault(kind(b), b)
+    base = Path(a.work or tempfile.gettempdir()); base.mkdir(parents=True, exist_ok=True)
+    if (free := shutil.disk_usage(base).free / 2**30) < NEEDS_GIB:
+        print(f"error: {base} has {free:.1f} GiB free, and a fresh clone's .venv alone takes about 5.6 GiB (torch's CUDA"
+              f" build): free {NEEDS_GIB - free:.1f} GiB more there, or pass --work DIR on a disk with {NEEDS_GIB} GiB free")
+        return 1
     work = Path(a.work or tempfile.mkdtemp(prefix="fresh_clone-")); work.mkdir(parents=True, exist_ok=True)
     (home := work/"home").mkdir(exist_ok=True)
-    steps, t0 = Steps(work, clean_env(home)), time.time()
+    steps, t0, clone = Steps(work, clean_env(home)), time.time(), None
     try:
         for k, why in SKIPPED.items():
             if k in blocks: print(f"[{k}] not run here: {why}:\n" + "".join(f"    $ {l}\n" for l in blocks[k]), end="")
@@ -180,7 +187,9 @@ def main(argv=None):
             if ok: steps.expect_files("celeba", clone, ["data/celeba-64/index.json", "checkpoints/celeba/best"], steps.t0)
         return _end(steps, work, a.keep, t0)
     except BaseException as e:
-        if not isinstance(e, SystemExit): a.keep = True     # a bug here: keep the clone and logs to look at
+        if not isinstance(e, (SystemExit, KeyboardInterrupt)):   # a bug here: keep the logs to look at, not the 5.6 GiB .venv
+            print(f"the logs are kept in {work}"); a.keep = True
+            if clone: shutil.rmtree(clone/".venv", ignore_errors=True)
         raise
     finally:
         if not a.keep: shutil.rmtree(work, ignore_errors=True)
