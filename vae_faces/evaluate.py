@@ -224,7 +224,8 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
     kl, (act, n_act) = kl_per_dim(mu, logvar), active_units(mu, threshold)
     n_dims, se = x[0].numel(), lambda t: (t.std() / math.sqrt(len(t))).item() if len(t) > 1 else None
     r = dict(n_images=len(x), k=k, likelihood=likelihood, n_dims=n_dims, nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
-             niwae=niwae.mean().item(), niwae_se=se(niwae), kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
+             niwae=niwae.mean().item(), niwae_se=se(niwae), gap=(nelbo - niwae).mean().item(), gap_se=se(nelbo - niwae),
+             kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
              kl_per_dim=kl.tolist(), activity=act.tolist())
     valid = likelihood == 'gaussian'  # a normalised density of continuous values; Bernoulli on [0, 1] values is not
     r.update(bpd_elbo=bits_per_dim(r['nelbo'], n_dims) if valid else None, bpd_iwae=bits_per_dim(r['niwae'], n_dims) if valid else None)
@@ -236,7 +237,8 @@ def _report(r:dict, what:str)->str:
     "The numbers of `evaluate` as lines of text."
     pm = lambda v, se: f"{v:.2f}" + (f" ± {se:.2f}" if se is not None else '')
     lines = [what, f"-ELBO        {pm(r['nelbo'], r['nelbo_se'])} nats/image",
-             f"-IWAE_{r['k']:<6}{pm(r['niwae'], r['niwae_se'])} nats/image (an upper bound on -log p(x))"]
+             f"-IWAE_{r['k']:<6}{pm(r['niwae'], r['niwae_se'])} nats/image (an upper bound on -log p(x))",
+             f"gap         {pm(r['gap'], r['gap_se'])} nats/image (-ELBO minus -IWAE_{r['k']}, image by image: its error is paired)"]
     lines.append(f"bits/dim    {r['bpd_elbo']:.4f} (-ELBO), {r['bpd_iwae']:.4f} (-IWAE_{r['k']})" if r['bpd_elbo'] is not None
                  else f"bits/dim    n/a: the {r['likelihood']} likelihood on continuous pixels is not a normalised density")
     lines += [f"KL          {r['kl']:.2f} nats/image", f"active      {r['active_units']} of {r['latent_dim']} latent units"]
