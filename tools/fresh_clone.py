@@ -23,8 +23,8 @@ widget notebooks on its kernel; tests/test_notebooks.py runs every notebook); an
 the script does not know is an error, so a new README command cannot go unchecked.
 
 Every command runs in bash with a clean environment: a new empty HOME (no caches of earlier runs), no active virtual
-environment, no VAE_FACES_* settings; only pip's download cache is shared, so that the install does not fetch again,
-and thread counts given to this script (OMP_NUM_THREADS: `make test` gives it its share of the cores) pass through.
+environment, no VAE_FACES_* settings; only pip's and uv's download caches are shared, so that the install does not
+fetch again, and thread counts given to this script (OMP_NUM_THREADS: `make test` gives it its share of the cores) pass through.
 Each step's output goes to a log whose tail is printed if the step fails; the files each block promises are checked.
 
     python tools/fresh_clone.py            # about 5 minutes on 2 idle cores (install, demo, blocks); exit status 1 on any failure
@@ -56,12 +56,15 @@ SKIPPED = dict(pypi="not on PyPI before the first release; the packaging check i
                    "the widget notebooks on its kernel, and tests/test_notebooks.py runs every notebook")
 
 def clean_env(home):
-    "os.environ as a new user has it: HOME empty, no virtual environment, no VAE_FACES_* settings; pip's cache kept."
+    "os.environ as a new user has it: HOME empty, no virtual environment, no VAE_FACES_* settings; pip's and uv's caches kept."
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VAE_FACES_", "PYTEST_", "PYTHON", "XDG_")) and k not in ("VIRTUAL_ENV", "MPLBACKEND")}
     venv_bin = str(Path(sys.prefix)/"bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and Path(p).resolve() != Path(venv_bin).resolve())
     cache = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True).stdout.strip()
     if cache and Path(cache).is_dir(): env["PIP_CACHE_DIR"] = cache
+    uv = Path(sys.prefix)/"bin"/"uv"                     # the installer the Makefile uses, and its cache
+    cache = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True).stdout.strip() if uv.exists() else ""
+    if cache and Path(cache).is_dir(): env["UV_CACHE_DIR"] = cache
     env["HOME"] = str(home)
     return env
 
