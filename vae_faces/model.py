@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #544cf459
 from __future__ import annotations
-import importlib, torch, torch.nn as nn
+import importlib, math, torch, torch.nn as nn
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from functools import wraps
@@ -16,8 +16,9 @@ from .elbo import log_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['BUILDERS', 'Encoder', 'Decoder', 'Prior', 'VAE', 'eval_mode', 'evaluating', 'VAEConfig', 'conv_encoder_net',
-           'conv_decoder_net', 'builder', 'get_builder', 'build_vae', 'ModelSummary', 'model_summary']
+__all__ = ['NORMS', 'UPSAMPLES', 'BUILDERS', 'Encoder', 'Decoder', 'Prior', 'VAE', 'eval_mode', 'evaluating', 'VAEConfig',
+           'conv_encoder_net', 'conv_decoder_net', 'builder', 'get_builder', 'build_vae', 'ModelSummary',
+           'model_summary']
 
 # %% ../nbs/04_model.ipynb #701d19fb
 class Encoder(nn.Module):
@@ -150,19 +151,27 @@ def sample(self:VAE, n:int, # number of faces
     with torch.no_grad(), eval_mode(self): return self.decoder.probs(self.prior.sample(n, self.device, temperature, generator))
 
 # %% ../nbs/04_model.ipynb #74be9f2b
+NORMS, UPSAMPLES = ('batch', 'group'), ('transpose', 'resize')
+
 @dataclass
 class VAEConfig:
-    "Sizes of the convolutional VAE; `to_dict`/`from_dict` round-trip through JSON for checkpoints."
+    "Sizes and layers of the convolutional VAE; `to_dict`/`from_dict` round-trip through JSON for checkpoints."
     latent_dim:int=128 # size D of z
     channels:tuple=(32, 64, 128, 256) # encoder conv widths (the decoder mirrors them)
     img_size:int=64 # images are img_size × img_size
     in_channels:int=3 # 3 for RGB
+    norm:str='batch' # after each conv: 'batch' (BatchNorm, the tutorial's) or 'group' (GroupNorm, 8 groups)
+    upsample:str='transpose' # decoder: 'transpose' (ConvTranspose k4 s2, the tutorial's) or 'resize' (nearest ×2, conv k3)
 
     def __post_init__(self):
         self.channels = tuple(int(c) for c in self.channels)
         if self.img_size % (k := 2**len(self.channels)):
             raise ValueError(f"img_size={self.img_size} must be divisible by 2**len(channels)={k} (each conv halves it)")
+        for name, ok in (('norm', NORMS), ('upsample', UPSAMPLES)):
+            if getattr(self, name) not in ok: raise ValueError(f"{name} must be one of {', '.join(ok)}; got {getattr(self, name)!r}")
 
+    @classmethod
+    def tutorial(cls, **kwargs): return cls(**kwargs)  # the defaults: the tutorial's model, exactly
     @classmethod
     def tiny(cls, **kwargs): return cls(**{**dict(latent_dim=16, channels=(8, 16, 32, 64)), **kwargs})
     @property
@@ -185,22 +194,31 @@ def from_dict(cls:VAEConfig, d:dict):
     return cls(**d)
 
 # %% ../nbs/04_model.ipynb #b3ac967e
-def _conv_bn(ci:int, co:int, transpose:bool=False):
-    "Conv (or ConvTranspose) k4 s2 p1 that halves (doubles) the size, then BatchNorm and LeakyReLU."
-    conv = (nn.ConvTranspose2d if transpose else nn.Conv2d)(ci, co, 4, stride=2, padding=1, bias=False)
-    return [conv, nn.BatchNorm2d(co), nn.LeakyReLU()]
+def _norm(cfg:VAEConfig, c:int)->nn.Module:
+    "BatchNorm, or GroupNorm with 8 groups of channels (fewer where `c` has fewer than 8)."
+    return nn.BatchNorm2d(c) if cfg.norm == 'batch' else nn.GroupNorm(math.gcd(8, c), c)
+
+def _up(cfg:VAEConfig, ci:int, co:int, bias:bool)->list:
+    "Double the size: ConvTranspose k4 s2 p1, or nearest-neighbour ×2 then Conv k3 p1."
+    if cfg.upsample == 'transpose': return [nn.ConvTranspose2d(ci, co, 4, stride=2, padding=1, bias=bias)]
+    return [nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(ci, co, 3, padding=1, bias=bias)]
+
+def _block(cfg:VAEConfig, ci:int, co:int, up:bool=False)->list:
+    "Halve (or double) the size, then the norm and LeakyReLU; no conv bias (the norm's shift takes its place)."
+    conv = _up(cfg, ci, co, False) if up else [nn.Conv2d(ci, co, 4, stride=2, padding=1, bias=False)]
+    return [*conv, _norm(cfg, co), nn.LeakyReLU()]
 
 def conv_encoder_net(cfg:VAEConfig)->nn.Sequential: # images (B, in_channels, S, S) -> features (B, cfg.feat_dim)
     "The tutorial's encoder: Conv(3→32→64→128→256, k4 s2 p1), each with BatchNorm + LeakyReLU, flattened."
     chs = (cfg.in_channels, *cfg.channels)
-    return nn.Sequential(*[m for ci,co in zip(chs, chs[1:]) for m in _conv_bn(ci, co)], nn.Flatten())
+    return nn.Sequential(*[m for ci,co in zip(chs, chs[1:]) for m in _block(cfg, ci, co)], nn.Flatten())
 
 def conv_decoder_net(cfg:VAEConfig)->nn.Sequential: # z (B, latent_dim) -> logits (B, in_channels, S, S)
     "The tutorial's decoder: Linear(latent→256·4·4), ConvTranspose(256→128→64→32→3), BN + LeakyReLU but the last."
     chs,s = (*cfg.channels[::-1], cfg.in_channels),cfg.feat_size
-    body = [m for ci,co in zip(chs[:-2], chs[1:-1]) for m in _conv_bn(ci, co, transpose=True)]
+    body = [m for ci,co in zip(chs[:-2], chs[1:-1]) for m in _block(cfg, ci, co, up=True)]
     return nn.Sequential(nn.Linear(cfg.latent_dim, chs[0]*s*s), nn.Unflatten(1, (chs[0], s, s)),  # (B, 256, 4, 4)
-                         *body, nn.ConvTranspose2d(chs[-2], chs[-1], 4, stride=2, padding=1))
+                         *body, *_up(cfg, chs[-2], chs[-1], True))
 
 # %% ../nbs/04_model.ipynb #fdefe4f1
 BUILDERS = {}  # 'vae_faces.model.build_vae' -> the registered function

@@ -1,4 +1,4 @@
-"""What buys reconstruction and sample quality per CPU-second at the demo's budget: the learning-rate schedule, batch size, latent size, likelihood and memory layout, measured on the synthetic faces
+"""What buys reconstruction and sample quality per CPU-second at the demo's budget: the learning-rate schedule, batch size, latent size, likelihood, memory layout and layers, measured on the synthetic faces
 
 Docs: https://vae-faces.github.io/vae_faces/recipe.html.md"""
 
@@ -15,11 +15,11 @@ from .data import dataloaders
 from .model import VAEConfig, build_vae
 from .losses import ELBOLoss, recon_loss
 from .train import Callback, OneCycleCB, fit
-from .results import DEMO_RECIPE, demo_config, psnr
+from .results import demo_config, psnr
 from .quality import factor_net, sample_scores
 
 # %% auto #0
-__all__ = ['BASE_RECIPE', 'RECIPES', 'optimal_sigma_loss', 'PSNRCB', 'recipe_run']
+__all__ = ['BASE_RECIPE', 'MODEL_KEYS', 'RECIPES', 'ARCHS', 'optimal_sigma_loss', 'PSNRCB', 'recipe_run']
 
 # %% ../nbs/12_recipe.ipynb #5e35417a
 def _optimal_sigma_nll(out, batch, min_sigma):
@@ -46,14 +46,16 @@ class PSNRCB(Callback):
 
 # %% ../nbs/12_recipe.ipynb #d60c139d
 BASE_RECIPE = dict(lr=2e-3, onecycle=False, bs=64, likelihood='bernoulli', channels_last=False)
+MODEL_KEYS = ('latent_dim', 'channels', 'norm', 'upsample')   # recipe keys that change the model, not the training
 
-def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and latent_dim or channels of the model
+def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and any of `MODEL_KEYS` (fields of `VAEConfig`)
                n:int=20_000, epochs:int=3, seed:int=0, # the demo's faces and budget
                cfg:VAEConfig|None=None, # the model the sizes change (default `demo_config()`)
                scores:bool=True, # also score prior samples (`sample_scores`; the factor network is trained once, then cached)
-              )->dict: # recipe, curve, secs, test PSNR, valid KL, samples; JSON-ready
+               keep:bool=False, # also return the trained model (under 'model'; the rest stays JSON-ready)
+              )->dict: # recipe, curve, secs, test PSNR, valid KL, samples
     "Train the demo's VAE under one recipe; its PSNR after each epoch against training seconds, and its sample scores."
-    r = {**BASE_RECIPE, **recipe}; sizes = {k: r.pop(k) for k in ('latent_dim', 'channels') if k in r}
+    r = {**BASE_RECIPE, **recipe}; sizes = {k: r.pop(k) for k in MODEL_KEYS if k in r}
     cfg = VAEConfig(**{**(cfg or demo_config()).to_dict(), **sizes})
     dsets = {k: get_dataset('synthetic', split=k, n=n, seed=seed) for k in ('train', 'valid', 'test')}
     torch.manual_seed(seed); model, cb = build_vae(cfg), PSNRCB(dsets['valid'][:])
@@ -63,7 +65,7 @@ def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and latent_dim or channe
     out = dict(recipe={**r, **sizes}, curve=cb.curve, secs=cb.curve[-1]['secs'], test=psnr(model.eval(), dsets['test'][:]),
                kl=h['valid'][-1]['kl'])
     if scores: out['samples'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed)
-    return out
+    return {**out, 'model': model} if keep else out
 
 # %% ../nbs/12_recipe.ipynb #bcabe5aa
 RECIPES = {
@@ -75,4 +77,12 @@ RECIPES = {
     'one-cycle 4e-3, Gaussian σ = 0.1': dict(onecycle=True, lr=4e-3, likelihood='gaussian'),
     'one-cycle 4e-3, optimal σ': dict(onecycle=True, lr=4e-3, likelihood='optimal-sigma'),
     'one-cycle 4e-3, channels_last': dict(onecycle=True, lr=4e-3, channels_last=True),
+}
+
+# %% ../nbs/12_recipe.ipynb #2d7c9228
+ARCHS = {
+    "the demo's (BatchNorm, transposed convs)": {},
+    'GroupNorm': dict(norm='group'),
+    'resize-conv decoder': dict(upsample='resize'),
+    "the tutorial's widths (32–256)": dict(channels=[32, 64, 128, 256]),
 }
