@@ -42,8 +42,8 @@ class Encoder(nn.Module):
 
     def sample(self, x:Tensor, # a batch (B, ...)
               )->Tensor: # z (B, latent_dim)
-        "One reparameterized draw z ~ q(z|x) per item."
-        return reparameterize(*self(x))
+        "One reparameterized draw z ~ q(z|x) per item, in fp32 (see `VAE.forward`)."
+        return reparameterize(*(t.float() for t in self(x)))
 
 # %% ../nbs/04_model.ipynb #f8e0a074
 class Decoder(nn.Module):
@@ -92,8 +92,8 @@ class VAE(nn.Module):
 
     def forward(self, x:Tensor, # a batch of images (B, C, H, W) in [0, 1]
                )->tuple: # (logits (B, C, H, W), mu (B, D), logvar (B, D))
-        "Decode z ~ q(z|x) in train mode, z = mu in eval mode."
-        mu,logvar = self.encoder(x)
+        "Decode z ~ q(z|x) in train mode, z = mu in eval mode; mu, logvar and z in fp32 even under autocast."
+        mu,logvar = (t.float() for t in self.encoder(x))
         z = reparameterize(mu, logvar) if self.training else mu
         return self.decoder(z),mu,logvar
 

@@ -484,6 +484,8 @@ def state(self:Learner, epoch=None, iter=None)->dict:
     "Training state for a checkpoint; the position is that of the next batch (default: the current one)."
     hp = {k: getattr(self, k) for k in ('lr', 'beta', 'likelihood', 'kl_warmup', 'precision', 'seed')}
     hp['schedule'] = next((cb.schedule for cb in self.cbs if hasattr(cb, 'schedule')), 'constant')   # e.g. `OneCycleCB`
+    dl = self.dls.get('train')   # its batch size: where a resumed epoch's batches begin depends on it
+    hp['bs'] = getattr(dl, 'bs', getattr(dl, 'batch_size', None))   # `ArrayLoader` or torch's `DataLoader`
     return dict(epoch=self.epoch if epoch is None else epoch, iter=self.iter if iter is None else iter, step=self.step,
                 history=self.history, rng=get_rng_state(), hparams=hp)
 
@@ -601,8 +603,16 @@ def plot_history(history:dict, # from `fit`
     return fig
 
 # %% ../nbs/06_train.ipynb #838427e2
+_FLAGS = dict(lr='--lr {}', bs='--bs {}', beta='--beta {}', likelihood='--likelihood {}', kl_warmup='--kl-warmup {}')
+
+def _resume_flags(was:dict, # a checkpoint's config.json
+                  now:dict)->list: # the settings the options give, under the names the config uses
+    "The options that resume the run `was`, for each setting of `now` that differs from it (none: they agree)."
+    flag = lambda k, v: ('--no-onecycle' if v == 'constant' else 'without --no-onecycle') if k == 'schedule' else _FLAGS[k].format(v)
+    return [flag(k, was[k]) for k, v in now.items() if was.get(k) is not None and was[k] != v]
+
 def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed,
-                precision, resume, force, ckpt_every, **_)->tuple: # (root, out, model config)
+                precision, resume, force, ckpt_every, onecycle=False, **_)->tuple: # (root, out, model config)
     "Check every option of `train_cli` before any work: the data, the output folder and the numbers."
     for name, v, lo in (('--n', n, 10), ('--latent', latent, 1), ('--epochs', epochs, 1), ('--bs', bs, 1), ('--seed', seed, 0),
                         ('--kl-warmup', kl_warmup, 0), ('--threads', threads, 1), ('--ckpt-every', ckpt_every, 1)): check_int(name, v, lo)
@@ -615,6 +625,10 @@ def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, b
     if resume and is_checkpoint(last) and (c := _model_cfg(last)) is not None and c != cfg:
         raise UsageError(f"{last} holds a model with latent {c.latent_dim} and widths {c.channels}, the options given build "
                          f"latent {cfg.latent_dim} and widths {cfg.channels}: resume with the --tiny/--latent of the first run")
+    now = dict(lr=lr, bs=bs, beta=beta, likelihood=likelihood, kl_warmup=kl_warmup, schedule='onecycle' if onecycle else 'constant')
+    if resume and is_checkpoint(last) and (flags := _resume_flags(_read_json(last/'config.json'), now)):
+        raise UsageError(f"{last} was trained with other settings than these options give: resume with the first run's "
+                         f"({', '.join(flags)}), or train afresh with --force")
     return root, out, cfg
 
 # %% ../nbs/06_train.ipynb #0f2a245b
@@ -650,10 +664,10 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               beta:float=1.0, # weight of the KL term (1: the ELBO)
               likelihood:str='bernoulli', # 'bernoulli' or 'gaussian'
               epochs:int=10, # total number of epochs
-              bs:int=64, # batch size
-              lr:float=1e-3, # Adam's learning rate
+              bs:int=32, # batch size
+              lr:float=4e-3, # Adam's learning rate (its peak, under the one-cycle schedule)
               kl_warmup:int=0, # steps over which beta ramps up from 0
-              onecycle:bool=False, # one-cycle learning rate (`OneCycleCB`, peak --lr) instead of a constant one
+              onecycle:bool=True, # --no-onecycle: a constant --lr in place of the one-cycle schedule (`OneCycleCB`, peak --lr), which is on
               device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
               threads:int=None, # CPU threads for torch (default: one per core; on a busy shared machine 1 is far faster)
               seed:int=0, # seed of the weights, the shuffles and the sampling
