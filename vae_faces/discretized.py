@@ -158,7 +158,7 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
     if lik == 'dlogistic': return dict(likelihood=lik, **heldout_bpd(model, dl, None, n_samples, seed))
     ls = fit_shared_scale(model, dataloaders(dict(v=ds('valid')), bs=bs)['v'], seed=seed)
     r = heldout_bpd(model, dl, shared_scale_nll(ls), n_samples, seed)
-    invalid = heldout_bpd(model, dl, recon_loss(lik), n_samples, seed)['bpd']
+    invalid = heldout_bpd(model, dl, recon_loss(lik, s['config'].get('sigma', 0.1)), n_samples, seed)['bpd']
     return dict(likelihood=lik, log_scale=ls, **r, invalid_bpd=invalid)
 
 # %% ../nbs/10_discretized.ipynb #c0bedd1d

@@ -223,7 +223,7 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
     mu, logvar = encode_all(model, x, max_batch)
     kl, (act, n_act) = kl_per_dim(mu, logvar), active_units(mu, threshold)
     n_dims, se = x[0].numel(), lambda t: (t.std() / math.sqrt(len(t))).item() if len(t) > 1 else None
-    r = dict(n_images=len(x), k=k, likelihood=likelihood, n_dims=n_dims, nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
+    r = dict(n_images=len(x), k=k, likelihood=likelihood, **(dict(sigma=sigma) if likelihood == 'gaussian' else {}), n_dims=n_dims, nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
              niwae=niwae.mean().item(), niwae_se=se(niwae), gap=(nelbo - niwae).mean().item(), gap_se=se(nelbo - niwae),
              kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
              kl_per_dim=kl.tolist(), activity=act.tolist())
@@ -250,14 +250,15 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
     "The work of `evaluate_cli`, once every option is checked."
     model, state = load_checkpoint(ckpt, device=get_device(device))
     cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')
+    sigma = state['config'].get('sigma', 0.1)              # the Gaussian's σ as trained (0.1 before it was recorded)
     ds = get_dataset(dataset, root, split=split, **(dict(n=n) if dataset == 'synthetic' else {}))
     if not len(ds): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
     x = ds.batch(np.arange(min(images, len(ds))))
     if tuple(x.shape[1:]) != (cfg.in_channels, cfg.img_size, cfg.img_size):
         raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
-    r = evaluate(model, x, k, lik, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
+    r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
     r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device))
-    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood; {dataset} {split}, {len(x)} images, k={k}"))
+    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood{f' (σ = {sigma:g})' if lik == 'gaussian' else ''}; {dataset} {split}, {len(x)} images, k={k}"))
     if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
     return r
 

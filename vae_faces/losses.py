@@ -51,22 +51,23 @@ def _parts(r)->dict: return dict(r) if isinstance(r, dict) else dict(nll=r)
 class ELBOLoss:
     "A trainer's loss: the β-weighted negative ELBO of a batch, eq. (1), for the likelihood `nll`."
     def __init__(self, nll, # (decoder output, batch) -> -log p(x|z) per image (B,), or a dict with it as 'nll' and its parts
-                 name:str): # the likelihood's name (checkpoints record it)
-        self.nll, self.name = nll, name
+                 name:str, # the likelihood's name (checkpoints record it)
+                 sigma:float|None=None): # the Gaussian likelihood's σ (checkpoints record it); None for others
+        self.nll, self.name, self.sigma = nll, name, sigma
     def __call__(self, model, # a `VAE`
                  batch:list, # [images (B, C, H, W), ...] on the model's device
                  beta:float=1.0)->dict: # loss (scalar); nll, kl and the parts of `nll`, each (B,), in nats
         out, mu, logvar = model(batch[0])
         r = _parts(self.nll(out, batch)); kl = kl_std_normal(mu.float(), logvar.float())
         return dict(loss=(r['nll'] + beta*kl).mean(), nll=r.pop('nll'), kl=kl, **r)
-    def __repr__(self): return f"ELBOLoss({self.name!r})"
+    def __repr__(self): return f"ELBOLoss({self.name!r}" + (f", sigma={self.sigma:g})" if self.sigma is not None else ")")
 
 def _recon(out, batch, likelihood, sigma): return recon_nll(out, batch[0], likelihood, sigma)
 
 def recon_loss(likelihood:str='bernoulli', sigma:float=0.1)->ELBOLoss: # see `recon_nll`
     "The `ELBOLoss` of a decoder of logits: eq. (1) with `recon_nll`, as `vae_loss` computes it."
     if likelihood not in LIKELIHOODS: raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-    return ELBOLoss(partial(_recon, likelihood=likelihood, sigma=sigma), likelihood)
+    return ELBOLoss(partial(_recon, likelihood=likelihood, sigma=sigma), likelihood, sigma if likelihood == 'gaussian' else None)
 
 # %% ../nbs/05_losses.ipynb #993f1d9a
 def mc_elbo_vae(model:nn.Module, # a `VAE` (encoder, decoder, prior)

@@ -483,6 +483,7 @@ def check_ckpt(ckpt, # the path the user gave
 def state(self:Learner, epoch=None, iter=None)->dict:
     "Training state for a checkpoint; the position is that of the next batch (default: the current one)."
     hp = {k: getattr(self, k) for k in ('lr', 'beta', 'likelihood', 'kl_warmup', 'precision', 'seed')}
+    if (s := getattr(self.loss_func, 'sigma', None)) is not None: hp['sigma'] = s   # the Gaussian likelihood's σ
     hp['schedule'] = next((cb.schedule for cb in self.cbs if hasattr(cb, 'schedule')), 'constant')   # e.g. `OneCycleCB`
     dl = self.dls.get('train')   # its batch size: where a resumed epoch's batches begin depends on it
     hp['bs'] = getattr(dl, 'bs', getattr(dl, 'batch_size', None))   # `ArrayLoader` or torch's `DataLoader`
@@ -603,7 +604,7 @@ def plot_history(history:dict, # from `fit`
     return fig
 
 # %% ../nbs/06_train.ipynb #838427e2
-_FLAGS = dict(lr='--lr {}', bs='--bs {}', beta='--beta {}', likelihood='--likelihood {}', kl_warmup='--kl-warmup {}')
+_FLAGS = dict(lr='--lr {}', bs='--bs {}', beta='--beta {}', likelihood='--likelihood {}', kl_warmup='--kl-warmup {}', sigma='--sigma {}')
 
 def _resume_flags(was:dict, # a checkpoint's config.json
                   now:dict)->list: # the settings the options give, under the names the config uses
@@ -612,11 +613,11 @@ def _resume_flags(was:dict, # a checkpoint's config.json
     return [flag(k, was[k]) for k, v in now.items() if was.get(k) is not None and was[k] != v]
 
 def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed,
-                precision, resume, force, ckpt_every, onecycle=False, **_)->tuple: # (root, out, model config)
+                precision, resume, force, ckpt_every, onecycle=False, sigma=0.1, **_)->tuple: # (root, out, model config)
     "Check every option of `train_cli` before any work: the data, the output folder and the numbers."
     for name, v, lo in (('--n', n, 10), ('--latent', latent, 1), ('--epochs', epochs, 1), ('--bs', bs, 1), ('--seed', seed, 0),
                         ('--kl-warmup', kl_warmup, 0), ('--threads', threads, 1), ('--ckpt-every', ckpt_every, 1)): check_int(name, v, lo)
-    check_float('--lr', lr); check_float('--beta', beta, strict=False); check_device(device)
+    check_float('--lr', lr); check_float('--beta', beta, strict=False); check_float('--sigma', sigma); check_device(device)
     check_choice('--likelihood', likelihood, LIKELIHOODS); check_choice('--precision', precision, PRECISIONS)
     root, out = check_dataset(dataset, root), check_out(out, resume, force)
     cfg = VAEConfig.tiny() if tiny else VAEConfig()
@@ -626,6 +627,7 @@ def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, b
         raise UsageError(f"{last} holds a model with latent {c.latent_dim} and widths {c.channels}, the options given build "
                          f"latent {cfg.latent_dim} and widths {cfg.channels}: resume with the --tiny/--latent of the first run")
     now = dict(lr=lr, bs=bs, beta=beta, likelihood=likelihood, kl_warmup=kl_warmup, schedule='onecycle' if onecycle else 'constant')
+    if likelihood == 'gaussian': now['sigma'] = sigma
     if resume and is_checkpoint(last) and (flags := _resume_flags(_read_json(last/'config.json'), now)):
         raise UsageError(f"{last} was trained with other settings than these options give: resume with the first run's "
                          f"({', '.join(flags)}), or train afresh with --force")
@@ -633,7 +635,7 @@ def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, b
 
 # %% ../nbs/06_train.ipynb #0f2a245b
 def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed, precision,
-           resume, force, ckpt_every, quiet, onecycle=False, **_)->dict:
+           resume, force, ckpt_every, quiet, onecycle=False, sigma=0.1, **_)->dict:
     "The work of `train_cli`, once every option is checked."
     if threads: torch.set_num_threads(threads)
     kw = dict(n=n) if dataset == 'synthetic' else {}
@@ -645,7 +647,7 @@ def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warm
           f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {prec}")
     h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, likelihood, kl_warmup, device, precision,
             ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet,
-            cbs=[OneCycleCB()] if onecycle else [])
+            cbs=[OneCycleCB()] if onecycle else [], loss_func=recon_loss(likelihood, sigma))
     v = h['valid'][-1] if h['valid'] else None
     print(f"checkpoints: {out/'last'} and {out/'best'}")
     if v: print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = "
@@ -663,6 +665,7 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               latent:int=None, # latent size (default: 128, or 16 with --tiny)
               beta:float=1.0, # weight of the KL term (1: the ELBO)
               likelihood:str='bernoulli', # 'bernoulli' or 'gaussian'
+              sigma:float=0.1, # σ of the Gaussian likelihood (with --likelihood gaussian; the checkpoint records it)
               epochs:int=10, # total number of epochs
               bs:int=32, # batch size
               lr:float=4e-3, # Adam's learning rate (its peak, under the one-cycle schedule)
