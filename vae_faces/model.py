@@ -150,9 +150,10 @@ def sample(self:VAE, n:int, # number of faces
     "n new images in [0, 1], decoded from z ~ N(0, temperature² I) in eval mode (no gradients, the model's mode kept)."
     with torch.no_grad(), eval_mode(self): return self.decoder.probs(self.prior.sample(n, self.device, temperature, generator))
 
-# %% ../nbs/04_model.ipynb #74be9f2b
+# %% ../nbs/04_model.ipynb #950d2d0a
 NORMS, UPSAMPLES = ('batch', 'group'), ('transpose', 'resize')
 
+# %% ../nbs/04_model.ipynb #74be9f2b
 @dataclass
 class VAEConfig:
     "Sizes and layers of the convolutional VAE; `to_dict`/`from_dict` round-trip through JSON for checkpoints."
@@ -208,6 +209,7 @@ def _block(cfg:VAEConfig, ci:int, co:int, up:bool=False)->list:
     conv = _up(cfg, ci, co, False) if up else [nn.Conv2d(ci, co, 4, stride=2, padding=1, bias=False)]
     return [*conv, _norm(cfg, co), nn.LeakyReLU()]
 
+# %% ../nbs/04_model.ipynb #5464a9dc
 def conv_encoder_net(cfg:VAEConfig)->nn.Sequential: # images (B, in_channels, S, S) -> features (B, cfg.feat_dim)
     "The tutorial's encoder: Conv(3→32→64→128→256, k4 s2 p1), each with BatchNorm + LeakyReLU, flattened."
     chs = (cfg.in_channels, *cfg.channels)

@@ -70,6 +70,7 @@ def _bf16_speedup(device:str, n:int, reps:int)->float:
         secs[dt] = min(ts[1:])                              # the first product warms up
     return secs[torch.float32] / secs[torch.bfloat16]
 
+# %% ../nbs/06_train.ipynb #bb2521ac
 def resolve_precision(precision:str, # 'fp32', 'bf16' or 'auto'
                       device=None)->str: # where the forward pass runs (None: `get_device()`)
     "`precision` with 'auto' resolved: 'bf16' where `device` has bf16 hardware and a short timing confirms it is faster, else 'fp32'."
@@ -496,6 +497,7 @@ def save(self:Learner, dir, epoch=None, iter=None)->Path:
     self.flush()
     return save_checkpoint(dir, self.model, self.opt, self.state(epoch, iter))
 
+# %% ../nbs/06_train.ipynb #ddfe922f
 @patch
 def load(self:Learner, dir)->dict:
     "Resume from checkpoint `dir`: weights, optimizer, position, history, RNG states."
@@ -612,6 +614,7 @@ def _resume_flags(was:dict, # a checkpoint's config.json
     flag = lambda k, v: ('--no-onecycle' if v == 'constant' else 'without --no-onecycle') if k == 'schedule' else _FLAGS[k].format(v)
     return [flag(k, was[k]) for k, v in now.items() if was.get(k) is not None and was[k] != v]
 
+# %% ../nbs/06_train.ipynb #4bcd17ec
 def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, bs, lr, kl_warmup, device, threads, seed,
                 precision, resume, force, ckpt_every, onecycle=False, sigma=0.1, **_)->tuple: # (root, out, model config)
     "Check every option of `train_cli` before any work: the data, the output folder and the numbers."
