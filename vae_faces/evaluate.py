@@ -223,7 +223,8 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
     mu, logvar = encode_all(model, x, max_batch)
     kl, (act, n_act) = kl_per_dim(mu, logvar), active_units(mu, threshold)
     n_dims, se = x[0].numel(), lambda t: (t.std() / math.sqrt(len(t))).item() if len(t) > 1 else None
-    r = dict(n_images=len(x), k=k, likelihood=likelihood, **(dict(sigma=sigma) if likelihood == 'gaussian' else {}), n_dims=n_dims, nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
+    r = dict(n_images=len(x), k=k, likelihood=likelihood, **(dict(sigma=sigma) if likelihood == 'gaussian' else {}), n_dims=n_dims,
+             nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
              niwae=niwae.mean().item(), niwae_se=se(niwae), gap=(nelbo - niwae).mean().item(), gap_se=se(nelbo - niwae),
              kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
              kl_per_dim=kl.tolist(), activity=act.tolist())

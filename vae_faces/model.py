@@ -32,18 +32,18 @@ class Encoder(nn.Module):
 
     def forward(self, x:Tensor, # a batch (B, ...)
                )->tuple: # (mu, logvar), each (B, latent_dim)
-        "Mean and log-variance of q(z|x) for each item."
+        "Mean and log-variance of q(z|x) for each item, in fp32 even under autocast (see `VAE.forward`)."
         h = self.net(x)
         if (n := h[0].numel() if h.ndim > 1 else 1) != self.mu.in_features: raise ValueError(
             f"encoder_net produced {n} features per item (output shape {tuple(h.shape)}) "
             f"but encoder_output_dim={self.mu.in_features}; pass encoder_output_dim={n}")
         h = h.flatten(1)
-        return self.mu(h),self.logvar(h)
+        return self.mu(h).float(),self.logvar(h).float()
 
     def sample(self, x:Tensor, # a batch (B, ...)
               )->Tensor: # z (B, latent_dim)
-        "One reparameterized draw z ~ q(z|x) per item, in fp32 (see `VAE.forward`)."
-        return reparameterize(*(t.float() for t in self(x)))
+        "One reparameterized draw z ~ q(z|x) per item."
+        return reparameterize(*self(x))
 
 # %% ../nbs/04_model.ipynb #f8e0a074
 class Decoder(nn.Module):
@@ -92,8 +92,8 @@ class VAE(nn.Module):
 
     def forward(self, x:Tensor, # a batch of images (B, C, H, W) in [0, 1]
                )->tuple: # (logits (B, C, H, W), mu (B, D), logvar (B, D))
-        "Decode z ~ q(z|x) in train mode, z = mu in eval mode; mu, logvar and z in fp32 even under autocast."
-        mu,logvar = (t.float() for t in self.encoder(x))
+        "Decode z ~ q(z|x) in train mode, z = mu in eval mode; z in fp32 even under autocast."
+        mu,logvar = self.encoder(x)
         z = reparameterize(mu, logvar) if self.training else mu
         return self.decoder(z),mu,logvar
 

@@ -107,8 +107,7 @@ def elbo_draws(model, # a `VAE`; call under no_grad (and eval mode, as `heldout_
               )->dict: # nll, log_w and the parts of `nll`: (k, B); kl, mu: (B,), (B, D)
     "The terms of `k` draws z ~ q(z|x) for one batch: reconstruction NLL, importance weights, analytic KL."
     x = batch[0]
-    with autocast(x.device, precision): mu, logvar = model.encoder(x)
-    mu, logvar = mu.float(), logvar.float()
+    with autocast(x.device, precision): mu, logvar = model.encoder(x)   # fp32 (the encoder's heads return it)
     rows = []
     for eps in torch.randn((k, *mu.shape), generator=generator).to(x.device):
         z = reparameterize(mu, logvar, eps)
@@ -648,8 +647,8 @@ def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warm
     prec = resolve_precision(precision, get_device(device)) + (' (auto)' if precision == 'auto' else '')
     print(f"{dataset}: {len(dsets['train'])} train / {len(dsets['valid'])} valid faces; "
           f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {prec}")
-    h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, likelihood, kl_warmup, device, precision,
-            ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet,
+    h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, kl_warmup=kl_warmup, device=device,
+            precision=precision, ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet,
             cbs=[OneCycleCB()] if onecycle else [], loss_func=recon_loss(likelihood, sigma))
     v = h['valid'][-1] if h['valid'] else None
     print(f"checkpoints: {out/'last'} and {out/'best'}")
