@@ -10,11 +10,19 @@ same synthetic faces in the same order and with the same draws of z, alternating
     `F.binary_cross_entropy(torch.sigmoid(logits), x, reduction='sum')`, `loss.item()` every step.
 
 Prints images/s of each and their ratio, the held-out negative ELBO of both after the same epochs (and its relative
-difference), the machine's peak matmul FLOP/s (bf16 and fp32) and the fraction of the one our loop uses that it achieves, and how busy the
-machine's cores were with other processes meanwhile (timings on a shared machine are only as good as that).
+difference), the machine's peak FLOP/s in bf16 and fp32 (the best of a large matmul and a large convolution: on some
+CPUs the convolution kernels are twice as fast as the matmul's) and the fraction of the one our loop uses that it
+achieves, a per-layer profile of our step (forward + backward of each layer alone: its time, GFLOP/s and % of peak),
+and how busy the machine's cores were with other processes meanwhile (timings on a shared machine are only as good as
+that).
 
-    python bench/train_bench.py                 # default: 4 epochs of 2304 faces, ~2 minutes on 2 idle cores
-    python bench/train_bench.py --epochs 2 --n-train 1024 --profile
+Then time to quality: the tutorial's recipe (its architecture, fp32, batch 32, constant Adam 1e-3, the reference loop)
+trains `--ttq-epochs` epochs and sets the target, its held-out negative ELBO; our loop with `vae-faces-train`'s
+defaults (one-cycle to 4e-3, batch 32, the same architecture and precision as above) trains one-cycle schedules of
+1, 2, 3, ... epochs until one ends at or below the target; the ratio of the two training times is printed.
+
+    python bench/train_bench.py                 # default: 4 epochs of 2304 faces, then time to quality; ~4 minutes on 2 idle cores
+    python bench/train_bench.py --epochs 2 --n-train 1024 --ttq-epochs 0 --profile
 """
 import copy, os, resource, statistics, sys, tempfile, time
 from pathlib import Path
@@ -26,7 +34,8 @@ from torchvision.transforms import ToTensor
 from vae_faces.data import ArrayLoader
 from vae_faces.synthetic import SyntheticFaces
 from vae_faces.model import VAEConfig, build_vae
-from vae_faces.train import Learner, Callback, CancelFitException, heldout_elbo, resolve_precision, bf16_native
+from vae_faces.train import Learner, Callback, CancelFitException, OneCycleCB, heldout_elbo, resolve_precision, bf16_native, autocast
+from vae_faces.results import DEMO_RECIPE
 
 # ---------------------------------------------------------------- the reference, as the tutorial writes it
 class PNGFaces(Dataset):
@@ -56,27 +65,69 @@ def write_pngs(ds, d):
     return files
 
 # ---------------------------------------------------------------- measurements
-def peak_matmul(dtype, n=2048, secs=2.0):
-    "Best FLOP/s of n×n @ n×n matmuls in `dtype` over about `secs` seconds."
-    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
-    for _ in range(2): a @ b
+def best_rate(f, secs=1.5):
+    "Best calls/s of `f()` over about `secs` seconds, after two warm-up calls."
+    for _ in range(2): f()
     best, t_end = 0.0, time.perf_counter() + secs
     while time.perf_counter() < t_end:
-        t = time.perf_counter(); a @ b; best = max(best, 2 * n**3 / (time.perf_counter() - t))
+        t = time.perf_counter(); f(); best = max(best, 1 / (time.perf_counter() - t))
     return best
 
-def count_flops(model, x):
-    "FLOPs of one forward pass of conv, transposed-conv and linear layers (2 per multiply-add), by forward hooks."
-    tot = [0]
-    def hook(m, i, o):
-        k = m.kernel_size[0] * m.kernel_size[1] if hasattr(m, 'kernel_size') else 1
-        if isinstance(m, nn.Conv2d): tot[0] += 2 * o.numel() * m.in_channels // m.groups * k  # per output value
-        elif isinstance(m, nn.ConvTranspose2d): tot[0] += 2 * i[0].numel() * m.out_channels // m.groups * k  # per input value
-        elif isinstance(m, nn.Linear): tot[0] += 2 * i[0].numel() * m.out_features
-    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
-    with torch.no_grad(): model(x)
+def peak_flops(dtype, n=2048):
+    "FLOP/s of an n×n @ n×n matmul and of a large 3×3 convolution (oneDNN, channels_last) in `dtype`: {'matmul', 'conv'}."
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    x = torch.randn(64, 256, 16, 16).to(dtype).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(256, 256, 3, 3).to(dtype).contiguous(memory_format=torch.channels_last)
+    return dict(matmul=2 * n**3 * best_rate(lambda: a @ b), conv=2 * x.numel() * 256 * 9 * best_rate(lambda: F.conv2d(x, w, padding=1)))
+
+TIMED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.GroupNorm, nn.LeakyReLU, nn.Upsample)
+
+def fwd_flops(m, inp, out):
+    "FLOPs of one forward pass of a conv, transposed-conv or linear layer (2 per multiply-add); 0 for the others."
+    k = m.kernel_size[0] * m.kernel_size[1] if hasattr(m, 'kernel_size') else 1
+    if isinstance(m, nn.Conv2d): return 2 * out.numel() * m.in_channels // m.groups * k  # per output value
+    if isinstance(m, nn.ConvTranspose2d): return 2 * inp.numel() * m.out_channels // m.groups * k  # per input value
+    if isinstance(m, nn.Linear): return 2 * inp.numel() * m.out_features
+    return 0
+
+def layer_calls(model, x, prec):
+    "The leaf layers of `model` in the order one forward pass calls them, with their inputs: [(name, module, input)]."
+    names, calls = {m: n for n, m in model.named_modules()}, []
+    hs = [m.register_forward_hook(lambda m, i, o: calls.append((names[m], m, i[0].detach()))) for m in model.modules()
+          if isinstance(m, TIMED)]
+    with torch.no_grad(), autocast('cpu', prec): model(x)
     for h in hs: h.remove()
-    return tot[0]
+    return calls
+
+def step_flops(model, x, prec='fp32'):
+    "FLOPs of one training step: each layer's forward, the gradient of its weights, and of its input (not for the images)."
+    tot = 0
+    for j, (_, m, inp) in enumerate(layer_calls(model, x, prec)):
+        with torch.no_grad(), autocast('cpu', prec): tot += fwd_flops(m, inp, m(inp)) * (2 if j == 0 else 3)
+    return tot
+
+def layer_profile(model, x, prec, cl, peak, step_ms, reps=15):
+    "Each layer's forward + backward alone, as in a training step of our loop: time, GFLOP/s, % of peak, share of the step."
+    model = copy.deepcopy(model).train().to(memory_format=torch.channels_last if cl else torch.contiguous_format)
+    x = x.contiguous(memory_format=torch.channels_last if cl else torch.contiguous_format)
+    rows, tot = [], 0.
+    for j, (name, m, inp) in enumerate(layer_calls(model, x, prec)):
+        xi = inp.clone().requires_grad_(j > 0)   # the images need no gradient
+        def f():
+            with autocast('cpu', prec): o = m(xi)
+            o.backward(torch.ones_like(o))
+        ms = 1e3 / best_rate(f, secs=0.3)
+        with torch.no_grad(), autocast('cpu', prec): fl = fwd_flops(m, inp, m(inp)) * (3 if j else 2)
+        rows.append((name, type(m).__name__, tuple(inp.shape), ms, fl)); tot += ms
+    print(f"\nper-layer profile of our step ({prec}, channels_last {'on' if cl else 'off'}; forward + backward of each layer "
+          f"alone, best of its repeats):")
+    print(f"  {'layer':22s} {'kind':16s} {'input':20s} {'ms':>6s} {'GFLOP':>6s} {'GFLOP/s':>8s} {'% peak':>7s} {'% step':>7s}")
+    for name, kind, shape, ms, fl in rows:
+        rate = f"{fl / ms / 1e6:8.0f} {100 * fl / ms / 1e-3 / peak:6.1f}%" if fl else f"{'':8s} {'':7s}"
+        print(f"  {name:22s} {kind:16s} {str(shape):20s} {ms:6.2f} {fl / 1e9:6.2f} {rate} {100 * ms / step_ms:6.1f}%")
+    conv = sum(ms for *_, ms, fl in rows if fl)
+    print(f"  layers alone: {tot:.1f} ms of the {step_ms:.1f} ms step ({conv:.1f} ms in conv/linear layers, {tot - conv:.1f} ms in "
+          f"norms and activations); the other {step_ms - tot:.1f} ms: the loss, autocast's casts, the optimizer, Python")
 
 class CPUMeter:
     "Share of all cores that other processes kept busy since `start()` (Linux /proc/stat; None elsewhere)."
@@ -121,6 +172,30 @@ def profile_ours(model, loader, channels_last, precision, steps=4):
     for e in ev[:12]:
         print(f"  {e.key[:44]:44s} {e.self_cpu_time_total / steps / 1e3:7.2f} ms/step  {100 * e.self_cpu_time_total / tot:5.1f}%")
 
+def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32):
+    "Training seconds of the tutorial's recipe for `epochs` epochs, and of ours (one-cycle, 1, 2, ... epochs) to reach its -ELBO."
+    tl = ArrayLoader(tl.dataset, bs, shuffle=True, drop_last=True, seed=seed)
+    sampler = SameOrder(tl)
+    rdl = DataLoader(PNGFaces(files), batch_size=bs, sampler=sampler, drop_last=True, num_workers=workers, generator=torch.Generator())
+    ref, losses = copy.deepcopy(model).train(), []
+    opt = torch.optim.Adam(ref.parameters(), lr=1e-3); torch.manual_seed(seed); t = time.perf_counter()
+    for e in range(epochs):
+        sampler.epoch = e
+        for x in rdl: ref_step(ref, opt, x, losses)
+    t_ref, target = time.perf_counter() - t, heldout_elbo(ref, vl, seed=seed)['nelbo']
+    print(f"\ntime to quality: the tutorial's recipe (reference loop, fp32, batch {bs}, constant Adam 1e-3) trains {epochs} "
+          f"epochs in {t_ref:.1f} s to a held-out -ELBO of {target:.2f} nats/image, the target")
+    assert DEMO_RECIPE['bs'] == bs and DEMO_RECIPE['onecycle']
+    for e in range(1, epochs + 1):
+        torch.manual_seed(seed)
+        learn = Learner(copy.deepcopy(model), dict(train=tl), lr=DEMO_RECIPE['lr'], precision=prec, channels_last=cl, seed=seed, cbs=[OneCycleCB()])
+        t = time.perf_counter(); learn.fit(e); secs = time.perf_counter() - t
+        v = heldout_elbo(learn.model, vl, seed=seed)['nelbo']
+        print(f"  ours, one-cycle to {DEMO_RECIPE['lr']:g} over {e} epoch{'s' * (e > 1)} ({prec}): {secs:.1f} s, held-out -ELBO {v:.2f}")
+        if v <= target: break
+    else: print(f"time to quality: ours did not reach the target within {epochs} epochs"); return
+    print(f"time to quality: ours {secs:.1f} s against {t_ref:.1f} s, {t_ref / secs:.2f}x less (goal >= 4x)")
+
 # ---------------------------------------------------------------- main
 @call_parse
 def main(n_train:int=2304, # training images (36 batches of 64)
@@ -134,10 +209,14 @@ def main(n_train:int=2304, # training images (36 batches of 64)
          channels_last:str='auto', # our loop: 'auto' (measure), 'on' or 'off'
          seed:int=0, # seed of the weights, the order and the draws of z
          precision:str='auto', # our loop: 'auto' (bf16 only where the CPU runs it natively and faster), 'fp32' or 'bf16'
-         profile:bool=False): # also print a torch.profiler summary of our step
+         profile:bool=False, # also print a torch.profiler summary of our step
+         ttq_epochs:int=5): # epochs of the tutorial's recipe that set the time-to-quality target (0: skip that part)
     "Benchmark our training loop against a plain fp32 reference loop, interleaved in one run."
     if threads: torch.set_num_threads(threads)
     if precision not in ('auto', 'fp32', 'bf16'): sys.exit(f"error: --precision must be auto, fp32 or bf16; got {precision!r}")
+    if epochs * (n_train // bs) < 2 * block:
+        sys.exit(f"error: --epochs {epochs} of --n-train {n_train} at --bs {bs} make fewer than two blocks of --block {block} steps; "
+                 f"train more epochs or images, or use smaller blocks")
     prec = resolve_precision(precision, torch.device('cpu'))
     meter = CPUMeter().start()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cpus, "
@@ -156,13 +235,14 @@ def main(n_train:int=2304, # training images (36 batches of 64)
                      generator=torch.Generator())
 
     torch.manual_seed(seed); model = build_vae(VAEConfig())
-    flops = 3 * count_flops(copy.deepcopy(model).train(), next(iter(tl)))
-    peak16, peak32 = peak_matmul(torch.bfloat16), peak_matmul(torch.float32)
+    flops = step_flops(copy.deepcopy(model).train(), next(iter(tl)))
+    pk = {p: peak_flops(dt) for p, dt in (('bf16', torch.bfloat16), ('fp32', torch.float32))}
+    peak, peak32 = max(pk[prec].values()), max(pk['fp32'].values())
     print(f"model: VAEConfig() latent 128, {sum(p.numel() for p in model.parameters()):,} parameters; "
-          f"{flops / 1e9:.2f} GFLOP per training step of {bs} (conv/linear forward FLOPs x3)")
-    print(f"peak matmul (2048x2048): bf16 {peak16 / 1e9:.0f} GFLOP/s, fp32 {peak32 / 1e9:.0f} GFLOP/s; bf16 in hardware: "
-          f"{'yes' if bf16_native(torch.device('cpu')) else 'no'}; our loop runs in {prec} (--precision {precision})")
-    peak = peak16 if prec == 'bf16' else peak32
+          f"{flops / 1e9:.2f} GFLOP per training step of {bs} (conv/linear layers: forward, weight and input gradients)")
+    print("peak GFLOP/s: " + "; ".join(f"{p} matmul (2048x2048) {v['matmul'] / 1e9:.0f}, 3x3 convolution (256 channels) "
+                                      f"{v['conv'] / 1e9:.0f}" for p, v in pk.items())
+          + f"; bf16 in hardware: {'yes' if bf16_native(torch.device('cpu')) else 'no'}; our loop runs in {prec} (--precision {precision})")
     if channels_last == 'auto':
         r = {cl: max(ours_img_s(model, tl, cl, prec) for _ in range(2)) for cl in (False, True)}
         cl = r[True] > r[False]
@@ -204,12 +284,14 @@ def main(n_train:int=2304, # training images (36 batches of 64)
           f"(best blocks: {max(ips['ours']):.0f} vs {max(ips['ref']):.0f} img/s = {max(ips['ours']) / max(ips['ref']):.2f}x); goal >= {2.5 if prec == 'bf16' else 2.0}x ({prec})")
     print(f"held-out -ELBO after {epochs} epochs (fp32 eval, same z draws): ours {vo:.2f}, reference {vr:.2f} nats/image; "
           f"relative difference {100 * (vo - vr) / vr:+.2f}% (goal within 1%)")
-    print(f"our loop: {flops * o / bs / 1e9:.0f} GFLOP/s = {100 * flops * o / bs / peak:.1f}% of peak {prec} matmul "
+    print(f"our loop: {flops * o / bs / 1e9:.0f} GFLOP/s = {100 * flops * o / bs / peak:.1f}% of peak {prec} "
           f"({100 * flops * max(ips['ours']) / bs / peak:.1f}% in its best block; goal >= 75% where the ratio's goal is out of reach); "
-          f"reference: {flops * r / bs / 1e9:.0f} GFLOP/s = {100 * flops * r / bs / peak32:.1f}% of peak fp32 matmul")
+          f"reference: {flops * r / bs / 1e9:.0f} GFLOP/s = {100 * flops * r / bs / peak32:.1f}% of peak fp32")
     print(f"where the time goes: ours {1e3 * bs / o:.0f} ms/step, reference {1e3 * bs / r:.0f} ms/step, of which its PNG "
           f"DataLoader alone takes {1e3 * bs / png:.0f} ms ({png:.0f} img/s; our in-memory batches: {mem:.0f} img/s)")
+    layer_profile(model, next(iter(tl)), prec, cl, peak, 1e3 * bs / o)
     if profile: profile_ours(model, tl, cl, prec)
+    if ttq_epochs: time_to_quality(model, tl, vl, files, prec, cl, ttq_epochs, seed, workers)
     busy = meter.others()
     print(f"\nother processes kept {'?' if busy is None else f'{100 * busy:.0f}%'} of the {os.cpu_count()} cores busy "
           f"during this run; load average at the end {os.getloadavg()[0]:.2f}")
