@@ -252,6 +252,8 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
     model, state = load_checkpoint(ckpt, device=get_device(device))
     cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')
     sigma = state['config'].get('sigma', 0.1)              # the Gaussian's σ as trained (0.1 before it was recorded)
+    how = {'gaussian': f' (σ = {sigma:g})', 'optimal-sigma': f', scored as the Gaussian at its running σ = {sigma:g}'}.get(lik, '')
+    if lik == 'optimal-sigma': lik = 'gaussian'            # the σ-VAE's fixed density: eq. (3) of the losses chapter at the recorded σ
     ds = get_dataset(dataset, root, split=split, **(dict(n=n) if dataset == 'synthetic' else {}))
     if not len(ds): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
     x = ds.batch(np.arange(min(images, len(ds))))
@@ -259,7 +261,7 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
         raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
     r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
     r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device))
-    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood{f' (σ = {sigma:g})' if lik == 'gaussian' else ''}; {dataset} {split}, {len(x)} images, k={k}"))
+    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {state['config'].get('likelihood', 'bernoulli')} likelihood{how}; {dataset} {split}, {len(x)} images, k={k}"))
     if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
     return r
 

@@ -8,13 +8,15 @@ Docs: https://vae-faces.github.io/vae_faces/losses.html.md"""
 from __future__ import annotations
 import math, torch, torch.nn as nn, torch.nn.functional as F
 from functools import partial
+from fastcore.basics import patch
 from torch import Tensor
 from .elbo import log_normal_diag, mc_elbo
 from .kl import kl_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['LIKELIHOODS', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss', 'mc_elbo_vae', 'bits_per_dim']
+__all__ = ['LIKELIHOODS', 'LOSSES', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss', 'OptimalSigmaLoss', 'mc_elbo_vae',
+           'bits_per_dim']
 
 # %% ../nbs/05_losses.ipynb #bcf712ab
 LIKELIHOODS = ('bernoulli', 'gaussian')
@@ -64,10 +66,44 @@ class ELBOLoss:
 
 def _recon(out, batch, likelihood, sigma): return recon_nll(out, batch[0], likelihood, sigma)
 
-def recon_loss(likelihood:str='bernoulli', sigma:float=0.1)->ELBOLoss: # see `recon_nll`
-    "The `ELBOLoss` of a decoder of logits: eq. (1) with `recon_nll`, as `vae_loss` computes it."
-    if likelihood not in LIKELIHOODS: raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-    return ELBOLoss(partial(_recon, likelihood=likelihood, sigma=sigma), likelihood, sigma if likelihood == 'gaussian' else None)
+LOSSES = (*LIKELIHOODS, 'optimal-sigma')   # what `recon_loss` builds (the last: the σ-VAE's, below)
+
+def recon_loss(likelihood:str='bernoulli', # one of `LOSSES`
+               sigma:float|None=None, # 'gaussian': its fixed σ (None: 0.1); 'optimal-sigma': the running σ to start from (None: the first batch's)
+              )->ELBOLoss:
+    "The `ELBOLoss` of a decoder of logits: eq. (1) with `recon_nll`, as `vae_loss` computes it, or the σ-VAE's."
+    if likelihood not in LOSSES: raise ValueError(f"likelihood must be one of {LOSSES}, got {likelihood!r}")
+    if likelihood == 'optimal-sigma': return OptimalSigmaLoss(sigma)
+    sigma = (0.1 if sigma is None else sigma) if likelihood == 'gaussian' else None
+    return ELBOLoss(partial(_recon, likelihood=likelihood, sigma=sigma or 0.1), likelihood, sigma)
+
+# %% ../nbs/05_losses.ipynb #52d0204b
+class OptimalSigmaLoss(ELBOLoss):
+    "The σ-VAE's loss: training batches use σ² = their mean squared error, eq. (8); `nll` is eq. (3) at the running σ."
+    state_keys = ('sigma',)   # recorded in checkpoints and restored on resume (`Learner.load`)
+    def __init__(self, sigma:float|None=None, # running σ to start from (a checkpoint's); None: the first training batch's σ*
+                 min_sigma:float=1e-3, # floor of σ* (a perfect batch would send log σ to -∞)
+                 momentum:float=0.99): # weight of the old running σ² at each training batch
+        self.min_sigma, self.momentum, self._s2 = min_sigma, momentum, None
+        super().__init__(self._nll, 'optimal-sigma', sigma)
+    @property
+    def sigma(self)->float|None: # the running σ (exactly the σ it started from until a training batch moves it)
+        return self._start if self._s2 is None or self._start is not None else math.sqrt(float(self._s2))
+    @sigma.setter
+    def sigma(self, v): self._start, self._s2 = v, None if v is None else torch.tensor(float(v) ** 2)
+    def _nll(self, out, batch)->Tensor: return recon_nll(out, batch[0], 'gaussian', self.sigma or 0.1)   # eq. (3), running σ
+
+# %% ../nbs/05_losses.ipynb #4a64a9d1
+@patch
+def __call__(self:OptimalSigmaLoss, model, batch:list, beta:float=1.0)->dict: # as `ELBOLoss`; nll at the batch's σ*
+    out, mu, logvar = model(batch[0])
+    se = (batch[0].float() - torch.sigmoid(out.float())).pow(2).flatten(1)            # (B, D)
+    s2 = se.mean().detach().clamp_min(self.min_sigma ** 2)                              # σ*² of eq. (8)
+    if model.training:   # the running σ² follows the training batches (kept on the device: no host sync)
+        self._s2 = s2 if self._s2 is None else self.momentum * self._s2.to(s2.device) + (1 - self.momentum) * s2
+        self._start = None
+    nll, kl = 0.5 * se.shape[1] * torch.log(2 * math.pi * s2) + 0.5 * se.sum(1) / s2, kl_std_normal(mu.float(), logvar.float())
+    return dict(loss=(nll + beta * kl).mean(), nll=nll, kl=kl)
 
 # %% ../nbs/05_losses.ipynb #993f1d9a
 def mc_elbo_vae(model:nn.Module, # a `VAE` (encoder, decoder, prior)

@@ -123,9 +123,10 @@ def precision_recall(real:Tensor, fake:Tensor, # features (N, D), (M, D)
 
 # %% ../nbs/08a_quality.ipynb #23305654
 @evaluating
-def prior_samples(model, n:int, temperature:float=1.0, seed:int=0, bs:int=256)->Tensor: # (n, 3, H, W) in [0, 1]
-    "Pixel means of `n` faces decoded from z ~ N(0, temperature² I), drawn from a generator seeded with `seed`."
-    z = model.prior.sample(n, 'cpu', temperature, torch.Generator().manual_seed(seed))   # on the CPU: the same on any device
+def prior_samples(model, n:int, temperature:float=1.0, seed:int=0, bs:int=256,
+                  prior=None)->Tensor: # what to draw z from (default `model.prior`; e.g. a `LatentGaussian`); (n, 3, H, W) in [0, 1]
+    "Pixel means of `n` faces decoded from z ~ N(0, temperature² I) (or `prior`), drawn from a generator seeded with `seed`."
+    z = (prior or model.prior).sample(n, 'cpu', temperature, torch.Generator().manual_seed(seed))   # on the CPU: the same on any device
     return torch.cat([model.decode(z[i:i + bs].to(model.device)).float().cpu() for i in range(0, n, bs)])
 
 def score_features(real:Tensor, fake:Tensor, k:int=3)->dict:
@@ -135,10 +136,11 @@ def score_features(real:Tensor, fake:Tensor, k:int=3)->dict:
 
 def sample_scores(model, real, # a VAE; held-out faces (uint8 (N, H, W, 3) or float (N, 3, H, W))
                   net=None, temperature:float=1.0, seed:int=0, # features (default `factor_net()`); prior scale; seed
-                  reps:int=3, k:int=3)->dict: # independent sample sets; neighbours of precision/recall
+                  reps:int=3, k:int=3, # independent sample sets; neighbours of precision/recall
+                  prior=None)->dict: # what to draw z from (default `model.prior`; e.g. a `LatentGaussian` of the results chapter)
     "Sample quality of `model`: mean and standard error over `reps` sets of `len(real)` prior samples."
     net = factor_net() if net is None else net; fr = features(net, real)
-    runs = [score_features(fr, features(net, prior_samples(model, len(fr), temperature, seed + i)), k) for i in range(reps)]
+    runs = [score_features(fr, features(net, prior_samples(model, len(fr), temperature, seed + i, prior=prior)), k) for i in range(reps)]
     out = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
     out.update({f'{key}_se': float(np.std([r[key] for r in runs], ddof=1) / np.sqrt(reps)) if reps > 1 else float('nan') for key in runs[0]})
     return dict(out, n=len(fr), reps=reps, temperature=temperature)

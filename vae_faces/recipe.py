@@ -6,32 +6,19 @@ Docs: https://vae-faces.github.io/vae_faces/recipe.html.md"""
 
 # %% ../nbs/12_recipe.ipynb #a7e6dc26
 from __future__ import annotations
-import math, time
-from functools import partial
+import time
 import torch
 from torch import Tensor
 from .datasets import get_dataset
 from .data import dataloaders
 from .model import VAEConfig, build_vae
-from .losses import ELBOLoss, recon_loss
+from .losses import recon_loss
 from .train import Callback, OneCycleCB, fit
-from .results import demo_config, psnr
+from .results import demo_config, psnr, fit_latent
 from .quality import factor_net, sample_scores
 
 # %% auto #0
-__all__ = ['BASE_RECIPE', 'MODEL_KEYS', 'RECIPES', 'ARCHS', 'optimal_sigma_loss', 'PSNRCB', 'recipe_run']
-
-# %% ../nbs/12_recipe.ipynb #5e35417a
-def _optimal_sigma_nll(out, batch, min_sigma):
-    x, xh = batch[0].float(), torch.sigmoid(out.float())
-    se = (x - xh).pow(2).flatten(1)                                  # (B, D)
-    s2 = se.mean().detach().clamp_min(min_sigma ** 2)                # σ*² of eq. (2), one for the batch
-    return 0.5 * se.shape[1] * torch.log(2 * math.pi * s2) + 0.5 * se.sum(1) / s2
-
-def optimal_sigma_loss(min_sigma:float=1e-3, # floor of σ (a perfect batch would send log σ to -∞)
-                      )->ELBOLoss:
-    "The Gaussian `ELBOLoss` with σ² set to each batch's mean squared error, eq. (2) (the σ-VAE's optimal σ)."
-    return ELBOLoss(partial(_optimal_sigma_nll, min_sigma=min_sigma), 'gaussian-optimal-sigma')
+__all__ = ['BASE_RECIPE', 'MODEL_KEYS', 'RECIPES', 'ARCHS', 'PSNRCB', 'recipe_run']
 
 # %% ../nbs/12_recipe.ipynb #334adc21
 class PSNRCB(Callback):
@@ -51,7 +38,7 @@ MODEL_KEYS = ('latent_dim', 'channels', 'norm', 'upsample')   # recipe keys that
 def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and any of `MODEL_KEYS` (fields of `VAEConfig`)
                n:int=20_000, epochs:int=3, seed:int=0, # the demo's faces and budget
                cfg:VAEConfig|None=None, # the model the sizes change (default `demo_config()`)
-               scores:bool=True, # also score prior samples (`sample_scores`; the factor network is trained once, then cached)
+               scores:bool=True, # also score samples of the prior and of the codes' Gaussian (`sample_scores`; the factor network is trained once, then cached)
                keep:bool=False, # also return the trained model (under 'model'; the rest stays JSON-ready)
               )->dict: # recipe, curve, secs, test PSNR, valid KL, samples
     "Train the demo's VAE under one recipe; its PSNR after each epoch against training seconds, and its sample scores."
@@ -59,12 +46,13 @@ def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and any of `MODEL_KEYS` 
     cfg = VAEConfig(**{**(cfg or demo_config()).to_dict(), **sizes})
     dsets = {k: get_dataset('synthetic', split=k, n=n, seed=seed) for k in ('train', 'valid', 'test')}
     torch.manual_seed(seed); model, cb = build_vae(cfg), PSNRCB(dsets['valid'][:])
-    loss = optimal_sigma_loss() if r['likelihood'] == 'optimal-sigma' else recon_loss(r['likelihood'])
     h = fit(model, dataloaders(dsets, bs=r['bs'], seed=seed), epochs, lr=r['lr'], device='cpu', progress=False, seed=seed,
-            loss_func=loss, channels_last=r['channels_last'], cbs=[cb] + ([OneCycleCB()] if r['onecycle'] else []))
+            loss_func=recon_loss(r['likelihood']), channels_last=r['channels_last'], cbs=[cb] + ([OneCycleCB()] if r['onecycle'] else []))
     out = dict(recipe={**r, **sizes}, curve=cb.curve, secs=cb.curve[-1]['secs'], test=psnr(model.eval(), dsets['test'][:]),
                kl=h['valid'][-1]['kl'])
-    if scores: out['samples'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed)
+    if scores:   # from the prior, and from the Gaussian of the codes of 4,096 training faces (the results chapter)
+        out['samples'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed)
+        out['samples_fit'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed, prior=fit_latent(model, dsets['train'][:4096]))
     return {**out, 'model': model} if keep else out
 
 # %% ../nbs/12_recipe.ipynb #bcabe5aa

@@ -23,7 +23,7 @@ from .data import dataloaders
 from .datasets import DATASETS, get_dataset, check_dataset
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_dir, is_checkpoint
 from .model import VAEConfig, build_vae, evaluating, get_builder
-from .losses import LIKELIHOODS, ELBOLoss, recon_loss
+from .losses import LOSSES, ELBOLoss, recon_loss
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning', 'autocast',
@@ -501,6 +501,8 @@ def save(self:Learner, dir, epoch=None, iter=None)->Path:
 def load(self:Learner, dir)->dict:
     "Resume from checkpoint `dir`: weights, optimizer, position, history, RNG states."
     s = _read_state(dir); load_weights(self.model, s['dir'])
+    for k in getattr(self.loss_func, 'state_keys', ()):   # what the loss learns as it trains (the σ-VAE's running σ)
+        if s['config'].get(k) is not None: setattr(self.loss_func, k, s['config'][k])
     hp = {k: v for k, v in self.state()['hparams'].items() if s['config'].get(k, v) != v}
     if hp: warnings.warn(f"{s['dir']}: resuming with other settings, {hp}, than the checkpoint's {[s['config'][k] for k in hp]}")
     self.opt.load_state_dict(s['opt']); set_rng_state(s['rng'])
@@ -620,7 +622,7 @@ def _train_args(dataset, root, out, n, tiny, latent, beta, likelihood, epochs, b
     for name, v, lo in (('--n', n, 10), ('--latent', latent, 1), ('--epochs', epochs, 1), ('--bs', bs, 1), ('--seed', seed, 0),
                         ('--kl-warmup', kl_warmup, 0), ('--threads', threads, 1), ('--ckpt-every', ckpt_every, 1)): check_int(name, v, lo)
     check_float('--lr', lr); check_float('--beta', beta, strict=False); check_float('--sigma', sigma); check_device(device)
-    check_choice('--likelihood', likelihood, LIKELIHOODS); check_choice('--precision', precision, PRECISIONS)
+    check_choice('--likelihood', likelihood, LOSSES); check_choice('--precision', precision, PRECISIONS)
     root, out = check_dataset(dataset, root), check_out(out, resume, force)
     cfg = VAEConfig.tiny() if tiny else VAEConfig()
     if latent: cfg = VAEConfig.from_dict({**cfg.to_dict(), 'latent_dim': latent})
@@ -649,7 +651,7 @@ def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warm
           f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {prec}")
     h = fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr, beta, kl_warmup=kl_warmup, device=device,
             precision=precision, ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet,
-            cbs=[OneCycleCB()] if onecycle else [], loss_func=recon_loss(likelihood, sigma))
+            cbs=[OneCycleCB()] if onecycle else [], loss_func=recon_loss(likelihood, None if likelihood == 'optimal-sigma' else sigma))
     v = h['valid'][-1] if h['valid'] else None
     print(f"checkpoints: {out/'last'} and {out/'best'}")
     if v: print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = "
@@ -666,7 +668,7 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               tiny:bool=False, # the tiny config (VAEConfig.tiny()), for quick checks
               latent:int=None, # latent size (default: 128, or 16 with --tiny)
               beta:float=1.0, # weight of the KL term (1: the ELBO)
-              likelihood:str='bernoulli', # 'bernoulli' or 'gaussian'
+              likelihood:str='bernoulli', # 'bernoulli', 'gaussian' (fixed --sigma) or 'optimal-sigma' (σ² = each batch's MSE, the σ-VAE's)
               sigma:float=0.1, # σ of the Gaussian likelihood (with --likelihood gaussian; the checkpoint records it)
               epochs:int=10, # total number of epochs
               bs:int=32, # batch size
