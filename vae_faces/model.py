@@ -18,7 +18,7 @@ from .reparam import reparameterize
 # %% auto #0
 __all__ = ['NORMS', 'UPSAMPLES', 'BUILDERS', 'Encoder', 'Decoder', 'Prior', 'VAE', 'eval_mode', 'evaluating', 'VAEConfig',
            'conv_encoder_net', 'conv_decoder_net', 'builder', 'get_builder', 'build_vae', 'ModelSummary',
-           'model_summary']
+           'model_summary', 'LatentGaussian', 'fit_latent']
 
 # %% ../nbs/04_model.ipynb #701d19fb
 class Encoder(nn.Module):
@@ -278,3 +278,26 @@ def model_summary(model:nn.Module, x:Tensor, # a batch to trace the shapes with
     finally: [h.remove() for h in hs]
     res.total = _n_params(model)
     return res
+
+# %% ../nbs/04_model.ipynb #eb590e69
+class LatentGaussian:
+    "The Gaussian with the mean and covariance of the aggregate posterior, eq. (6); draws like `Prior.sample`."
+    def __init__(self, mean:Tensor, chol:Tensor): self.mean, self.chol = mean.float().cpu(), chol.float().cpu()  # (D,), (D, D) lower
+    @classmethod
+    def from_codes(cls, mu:Tensor, logvar:Tensor): # the posteriors q(z|x_n) of N faces: (N, D) each
+        "Eq. (6): mean of the μ_n; covariance of the μ_n plus the mean of the σ_n²."
+        mu, var = mu.double(), logvar.double().exp()
+        return cls(mu.mean(0), torch.linalg.cholesky(torch.cov(mu.T, correction=0) + torch.diag(var.mean(0))))
+    @property
+    def cov(self)->Tensor: return self.chol @ self.chol.T
+    def sample(self, n:int, device=None, temperature:float=1.0, generator=None)->Tensor: # (n, D): z = mean + τ L ε
+        "n draws of N(mean, temperature² C), ε drawn on the CPU (the same draws on any device)."
+        return (self.mean + temperature * torch.randn(n, len(self.mean), generator=generator) @ self.chol.T).to(device)
+
+# %% ../nbs/04_model.ipynb #50b52909
+@evaluating
+def fit_latent(model, x:Tensor, # faces (N, C, H, W), e.g. training faces in [0, 1]
+               bs:int=256)->LatentGaussian:
+    "The `LatentGaussian` of the posteriors of the faces `x` (eval mode; the model's mode is kept)."
+    mu, logvar = map(torch.cat, zip(*[(t.float().cpu() for t in model.encoder(xb.to(model.device))) for xb in x.split(bs)]))
+    return LatentGaussian.from_codes(mu, logvar)

@@ -137,7 +137,7 @@ def score_features(real:Tensor, fake:Tensor, k:int=3)->dict:
 def sample_scores(model, real, # a VAE; held-out faces (uint8 (N, H, W, 3) or float (N, 3, H, W))
                   net=None, temperature:float=1.0, seed:int=0, # features (default `factor_net()`); prior scale; seed
                   reps:int=3, k:int=3, # independent sample sets; neighbours of precision/recall
-                  prior=None)->dict: # what to draw z from (default `model.prior`; e.g. a `LatentGaussian` of the results chapter)
+                  prior=None)->dict: # what to draw z from (default `model.prior`; e.g. a `LatentGaussian` of the model chapter)
     "Sample quality of `model`: mean and standard error over `reps` sets of `len(real)` prior samples."
     net = factor_net() if net is None else net; fr = features(net, real)
     runs = [score_features(fr, features(net, prior_samples(model, len(fr), temperature, seed + i, prior=prior)), k) for i in range(reps)]

@@ -14,7 +14,8 @@ from .data import dataloaders
 from .model import VAEConfig, build_vae
 from .losses import recon_loss
 from .train import Callback, OneCycleCB, fit
-from .results import demo_config, psnr, fit_latent
+from .model import fit_latent
+from .results import demo_config, psnr
 from .quality import factor_net, sample_scores
 
 # %% auto #0
@@ -50,7 +51,7 @@ def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and any of `MODEL_KEYS` 
             loss_func=recon_loss(r['likelihood']), channels_last=r['channels_last'], cbs=[cb] + ([OneCycleCB()] if r['onecycle'] else []))
     out = dict(recipe={**r, **sizes}, curve=cb.curve, secs=cb.curve[-1]['secs'], test=psnr(model.eval(), dsets['test'][:]),
                kl=h['valid'][-1]['kl'])
-    if scores:   # from the prior, and from the Gaussian of the codes of 4,096 training faces (the results chapter)
+    if scores:   # from the prior, and from the Gaussian of the codes of 4,096 training faces (`fit_latent` of the model chapter)
         out['samples'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed)
         out['samples_fit'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed, prior=fit_latent(model, dsets['train'][:4096]))
     return {**out, 'model': model} if keep else out

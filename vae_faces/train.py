@@ -22,17 +22,17 @@ from .reparam import reparameterize
 from .data import dataloaders
 from .datasets import DATASETS, get_dataset, check_dataset
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_dir, is_checkpoint
-from .model import VAEConfig, build_vae, evaluating, get_builder
+from .model import VAEConfig, build_vae, evaluating, get_builder, LatentGaussian, fit_latent
 from .losses import LOSSES, ELBOLoss, recon_loss
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning', 'autocast',
-           'set_seed', 'elbo_draws', 'heldout_elbo', 'CancelFitException', 'CancelEpochException',
+__all__ = ['PRECISIONS', 'LATENT_FILE', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning',
+           'autocast', 'set_seed', 'elbo_draws', 'heldout_elbo', 'CancelFitException', 'CancelEpochException',
            'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner', 'SingleBatchCB',
            'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'get_rng_state', 'set_rng_state',
-           'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'check_ckpt',
-           'checkpoint_summary', 'CheckpointExistsError', 'check_out', 'clear_checkpoints', 'CheckpointCB', 'fit',
-           'plot_history', 'train_cli']
+           'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'save_latent', 'load_latent',
+           'write_latents', 'check_ckpt', 'checkpoint_summary', 'CheckpointExistsError', 'check_out',
+           'clear_checkpoints', 'CheckpointCB', 'fit', 'plot_history', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #068e951f
 def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps'...; None: the best available
@@ -464,6 +464,25 @@ def load_checkpoint(dir, # a checkpoint directory written by `save_checkpoint`
     except ValueError as e: raise ValueError(f"{Path(s['dir'])/'config.json'}: {e}") from None
     return load_weights(model, s['dir']).to(get_device(device)).eval(), s
 
+# %% ../nbs/06_train.ipynb #9667b9d3
+LATENT_FILE = 'latent.safetensors'   # a checkpoint's `LatentGaussian`, when it has one
+
+def save_latent(lg:LatentGaussian, ckpt)->Path: # a checkpoint folder
+    "Write `lg` into the checkpoint folder `ckpt` as `LATENT_FILE`, atomically."
+    _write_atomic(p := Path(ckpt)/LATENT_FILE, st.save(dict(mean=lg.mean.contiguous(), chol=lg.chol.contiguous()))); return p
+
+def load_latent(ckpt)->LatentGaussian|None:
+    "The checkpoint's `LatentGaussian`, or None if it has none."
+    return LatentGaussian(**st.load_file(p)) if (p := Path(ckpt)/LATENT_FILE).exists() else None
+
+def write_latents(out, # a training folder: its `last` and `best` checkpoints get their fit
+                  train, # the training faces (a dataset, or a tensor (N, C, H, W))
+                  n:int=4096, # fit on the first this many
+                  device=None)->list: # the files written
+    "Fit each checkpoint's `LatentGaussian` (`fit_latent`) on the first `n` training faces and keep it in the checkpoint."
+    x, out = train[:n], Path(out)
+    return [save_latent(fit_latent(load_checkpoint(d, device)[0], x), d) for d in (out/'last', out/'best') if is_checkpoint(d)]
+
 # %% ../nbs/06_train.ipynb #fc9b8c5a
 def check_ckpt(ckpt, # the path the user gave
                name:str='--ckpt')->Path: # the option, as typed
@@ -653,7 +672,8 @@ def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warm
             precision=precision, ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet,
             cbs=[OneCycleCB()] if onecycle else [], loss_func=recon_loss(likelihood, None if likelihood == 'optimal-sigma' else sigma))
     v = h['valid'][-1] if h['valid'] else None
-    print(f"checkpoints: {out/'last'} and {out/'best'}")
+    write_latents(out, dsets['train'], device=device)
+    print(f"checkpoints: {out/'last'} and {out/'best'}, each with the Gaussian of its codes ({LATENT_FILE}, for vae-faces-sample)")
     if v: print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = "
                 f"nll {v['nll']:.2f} + kl {v['kl']:.2f}")
     return h
