@@ -15,7 +15,7 @@ from fastcore.script import call_parse
 from .data import SPLITS, dataloaders
 from .cli import command, check_int, check_choice, check_device
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net
-from .losses import ELBOLoss, bits_per_dim, recon_loss
+from .losses import ELBOLoss, bits_per_dim, recon_loss, dgauss_nll
 from .datasets import get_dataset, check_dataset
 from .train import fit, heldout_elbo, load_checkpoint, set_seed, check_ckpt
 from .masked import Comparison
@@ -151,15 +151,16 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
                    dataset:str='synthetic', root=None, # as for `get_dataset`
                    split:str='test', n:int=20_000, # split to evaluate; number of synthetic faces
                    n_samples:int=1, bs:int=256, seed:int=0, device=None)->dict:
-    "Held-out -ELBO in bits/dim of a checkpoint: valid for 'dlogistic'; shared-scale logistic for Bernoulli/Gaussian ones."
-    model, s = load_checkpoint(check_ckpt(ckpt, 'CKPT'), device); lik = s['config'].get('likelihood', 'bernoulli')
+    "Held-out -ELBO in bits/dim of a checkpoint: 'dlogistic' as trained; Gaussian kinds discretized (eq. 9 of the losses chapter); Bernoulli with a shared logistic scale."
+    model, s = load_checkpoint(check_ckpt(ckpt, 'CKPT'), device); lik, sigma = s['config'].get('likelihood', 'bernoulli'), s['config'].get('sigma', 0.1)
     ds = lambda s: get_dataset(dataset, root, split=s, **(dict(n=n) if dataset == 'synthetic' else {}))
     dl = dataloaders(dict(d=ds(split)), bs=bs)['d']
     if lik == 'dlogistic': return dict(likelihood=lik, **heldout_bpd(model, dl, None, n_samples, seed))
+    invalid = heldout_bpd(model, dl, recon_loss(lik, sigma), n_samples, seed)['bpd']
+    if lik in ('gaussian', 'optimal-sigma'):   # the decoder's own Gaussian, on the 256 levels: what `evaluate` reports too
+        return dict(likelihood=lik, sigma=sigma, **heldout_bpd(model, dl, lambda out, b: dgauss_nll(out, b[0], sigma), n_samples, seed), invalid_bpd=invalid)
     ls = fit_shared_scale(model, dataloaders(dict(v=ds('valid')), bs=bs)['v'], seed=seed)
-    r = heldout_bpd(model, dl, shared_scale_nll(ls), n_samples, seed)
-    invalid = heldout_bpd(model, dl, recon_loss(lik, s['config'].get('sigma', 0.1)), n_samples, seed)['bpd']
-    return dict(likelihood=lik, log_scale=ls, **r, invalid_bpd=invalid)
+    return dict(likelihood=lik, log_scale=ls, **heldout_bpd(model, dl, shared_scale_nll(ls), n_samples, seed), invalid_bpd=invalid)
 
 # %% ../nbs/10_discretized.ipynb #c0bedd1d
 @call_parse
@@ -176,6 +177,7 @@ def bpd_cli(ckpt:str, # checkpoint directory written by vae-faces-train or `trai
     root, ckpt = check_dataset(dataset, root), check_ckpt(ckpt, 'CKPT'); check_device(device)
     r = checkpoint_bpd(ckpt, dataset, root, split, n, n_samples, device=device)
     how = ('discretized logistic' if r['likelihood'] == 'dlogistic' else
+           f"{r['likelihood']}: its Gaussian at σ = {r['sigma']:g}, discretized to the 256 levels" if 'sigma' in r else
            f"{r['likelihood']} means + shared logistic scale log s = {r['log_scale']:g} (fitted on 'valid')")
     print(f"{dataset} {split}, {r['n']} images: -ELBO = {r['nelbo']:.1f} nats/image = {r['bpd']:.4f} bits/dim ({how})")
     if 'invalid_bpd' in r: print(f"  (its own {r['likelihood']} 'bits/dim', {r['invalid_bpd']:.4f}, is not a valid code length)")

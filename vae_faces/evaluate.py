@@ -14,7 +14,7 @@ from fastcore.script import call_parse
 from .elbo import log_normal_diag
 from .kl import kl_std_normal
 from .reparam import reparameterize
-from .losses import recon_loss, recon_nll, bits_per_dim
+from .losses import recon_loss, recon_nll, bits_per_dim, dgauss_nll
 from .cli import UsageError, command, check_int, check_choice, check_device, check_out_file
 from .model import evaluating
 from .data import SPLITS
@@ -35,9 +35,10 @@ def log_weights(model, # a `VAE` (evaluated in eval mode; its mode is kept)
                 likelihood:str='bernoulli', sigma:float=0.1, # the decoder's likelihood, see `recon_nll`
                 seed:int|None=0, # seed of the draws (None: torch's global RNG)
                 max_batch:int=1024, # images encoded or decoded per pass
+                nll=None, # (logits, batch) -> -log p(x|z) per image, in place of `likelihood` (e.g. the discretized Gaussian)
                )->Tensor: # log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x), (k, B)
     "Log importance weights, eq. (2), of `k` draws from the encoder's posterior for each image (`elbo_draws` of the trainer)."
-    g, nll = torch.Generator().manual_seed(seed) if seed is not None else None, recon_loss(likelihood, sigma).nll
+    g, nll = torch.Generator().manual_seed(seed) if seed is not None else None, nll or recon_loss(likelihood, sigma).nll
     x = x.to(model.device).float()
     return torch.cat([elbo_draws(model, [xb], nll, k, g)['log_w'] for xb in x.split(max_batch)], 1)
 
@@ -228,8 +229,10 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
              niwae=niwae.mean().item(), niwae_se=se(niwae), gap=(nelbo - niwae).mean().item(), gap_se=se(nelbo - niwae),
              kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
              kl_per_dim=kl.tolist(), activity=act.tolist())
-    valid = likelihood == 'gaussian'  # a normalised density of continuous values; Bernoulli on [0, 1] values is not
-    r.update(bpd_elbo=bits_per_dim(r['nelbo'], n_dims) if valid else None, bpd_iwae=bits_per_dim(r['niwae'], n_dims) if valid else None)
+    if likelihood == 'gaussian':   # bits/dim of the same decoder discretized to the 8-bit levels (eq. 9 of the losses chapter), same draws
+        lwd = log_weights(model, x, k, seed=seed, max_batch=max_batch, nll=lambda out, b: dgauss_nll(out, b[0], sigma))
+        r.update(bpd_elbo=bits_per_dim(-lwd.mean(0).mean().item(), n_dims), bpd_iwae=bits_per_dim(-iwae_bound(lwd).mean().item(), n_dims))
+    else: r.update(bpd_elbo=None, bpd_iwae=None)   # Bernoulli on [0, 1] values: no normalised density, no code length
     if kinds: r['auc'] = anomaly_auc(model, x, kinds, 1, likelihood, sigma, seed, max_batch)[0]
     return r
 
@@ -240,7 +243,7 @@ def _report(r:dict, what:str)->str:
     lines = [what, f"-ELBO        {pm(r['nelbo'], r['nelbo_se'])} nats/image",
              f"-IWAE_{r['k']:<6}{pm(r['niwae'], r['niwae_se'])} nats/image (an upper bound on -log p(x))",
              f"gap         {pm(r['gap'], r['gap_se'])} nats/image (-ELBO minus -IWAE_{r['k']}, image by image: its error is paired)"]
-    lines.append(f"bits/dim    {r['bpd_elbo']:.4f} (-ELBO), {r['bpd_iwae']:.4f} (-IWAE_{r['k']})" if r['bpd_elbo'] is not None
+    lines.append(f"bits/dim    {r['bpd_elbo']:.4f} (-ELBO), {r['bpd_iwae']:.4f} (-IWAE_{r['k']}) of the decoder as a Gaussian discretized to the 256 levels" if r['bpd_elbo'] is not None
                  else f"bits/dim    n/a: the {r['likelihood']} likelihood on continuous pixels is not a normalised density")
     lines += [f"KL          {r['kl']:.2f} nats/image", f"active      {r['active_units']} of {r['latent_dim']} latent units"]
     if 'auc' in r: lines.append('AUC         ' + '  '.join(f"{k} {v:.3f}" for k, v in r['auc'].items()))

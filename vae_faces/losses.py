@@ -16,7 +16,7 @@ from .reparam import reparameterize
 
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'LOSSES', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss', 'OptimalSigmaLoss', 'mc_elbo_vae',
-           'bits_per_dim']
+           'bits_per_dim', 'dgauss_nll']
 
 # %% ../nbs/05_losses.ipynb #bcf712ab
 LIKELIHOODS = ('bernoulli', 'gaussian')
@@ -129,3 +129,16 @@ def bits_per_dim(nats:Tensor|float, # negative log-likelihood (or -ELBO) per ite
                 )->Tensor|float:
     "Convert nats per item to bits per dimension: nats / (n_dims · ln 2)."
     return nats / (n_dims * math.log(2))
+
+# %% ../nbs/05_losses.ipynb #ed4713bb
+def dgauss_nll(logits:Tensor, # decoder logits (B, C, H, W); the Gaussian's mean is their sigmoid
+               x:Tensor, # targets on the grid k/(levels-1), same shape
+               sigma:float, # the Gaussian's σ
+               levels:int=256)->Tensor: # -log P(x|z) per image in nats, (B,)
+    "Eq. (9): the Gaussian N(s(logits), σ²) discretized to the `levels` values of `x`: a code length (in float64)."
+    mu, x, h = torch.sigmoid(logits.double()), x.double(), 0.5 / (levels - 1)
+    lo = torch.where(x < h, -math.inf, (x - h - mu) / sigma); hi = torch.where(x > 1 - h, math.inf, (x + h - mu) / sigma)
+    up = lo + hi > 0                                         # the bin lies above the mean: reflect it into the lower tail
+    a, b = torch.where(up, -hi, lo), torch.where(up, -lo, hi)
+    lb = torch.special.log_ndtr(b)
+    return -(lb + torch.log1p(-torch.exp(torch.special.log_ndtr(a) - lb))).flatten(1).sum(1)
