@@ -35,12 +35,15 @@ def log_weights(model, # a `VAE` (evaluated in eval mode; its mode is kept)
                 likelihood:str='bernoulli', sigma:float=0.1, # the decoder's likelihood, see `recon_nll`
                 seed:int|None=0, # seed of the draws (None: torch's global RNG)
                 max_batch:int=1024, # images encoded or decoded per pass
-                nll=None, # (logits, batch) -> -log p(x|z) per image, in place of `likelihood` (e.g. the discretized Gaussian)
+                nll=None, # (logits, batch) -> -log p(x|z) per image (or a dict of it and its parts), in place of `likelihood`
+                parts:bool=False, # return a dict: log_w and every part of `nll`, each (k, B)
                )->Tensor: # log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x), (k, B)
     "Log importance weights, eq. (2), of `k` draws from the encoder's posterior for each image (`elbo_draws` of the trainer)."
     g, nll = torch.Generator().manual_seed(seed) if seed is not None else None, nll or recon_loss(likelihood, sigma).nll
     x = x.to(model.device).float()
-    return torch.cat([elbo_draws(model, [xb], nll, k, g)['log_w'] for xb in x.split(max_batch)], 1)
+    ds = [elbo_draws(model, [xb], nll, k, g) for xb in x.split(max_batch)]
+    if not parts: return torch.cat([d['log_w'] for d in ds], 1)
+    return {key: torch.cat([d[key] for d in ds], 1) for key in ds[0] if key not in ('kl', 'mu')}
 
 # %% ../nbs/08_evaluate.ipynb #f754142a
 def iwae_bound(logw:Tensor, # log weights (K, B), e.g. from `log_weights`
@@ -219,7 +222,9 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
              seed:int=0, max_batch:int=1024, threshold:float=0.01, # seed of the draws; images per pass; activity threshold
             )->dict:
     "Density (-ELBO, -IWAE_k, bits/dim where valid), KL and active units, and anomaly AUCs of `model` on `x`."
-    lw = log_weights(model, x, k, likelihood, sigma, seed, max_batch)
+    both = lambda out, b: dict(nll=recon_nll(out, b[0], 'gaussian', sigma), dnll=dgauss_nll(out, b[0], sigma))   # one pass, two likelihoods
+    d = log_weights(model, x, k, likelihood, sigma, seed, max_batch, nll=both if likelihood == 'gaussian' else None, parts=True)
+    lw = d['log_w']
     nelbo, niwae = -lw.mean(0).cpu(), -iwae_bound(lw).cpu()
     mu, logvar = encode_all(model, x, max_batch)
     kl, (act, n_act) = kl_per_dim(mu, logvar), active_units(mu, threshold)
@@ -230,7 +235,7 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
              kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
              kl_per_dim=kl.tolist(), activity=act.tolist())
     if likelihood == 'gaussian':   # bits/dim of the same decoder discretized to the 8-bit levels (eq. 9 of the losses chapter), same draws
-        lwd = log_weights(model, x, k, seed=seed, max_batch=max_batch, nll=lambda out, b: dgauss_nll(out, b[0], sigma))
+        lwd = lw + d['nll'] - d['dnll']
         r.update(bpd_elbo=bits_per_dim(-lwd.mean(0).mean().item(), n_dims), bpd_iwae=bits_per_dim(-iwae_bound(lwd).mean().item(), n_dims))
     else: r.update(bpd_elbo=None, bpd_iwae=None)   # Bernoulli on [0, 1] values: no normalised density, no code length
     if kinds: r['auc'] = anomaly_auc(model, x, kinds, 1, likelihood, sigma, seed, max_batch)[0]
