@@ -210,7 +210,8 @@ def main(n_train:int=2304, # training images (36 batches of 64)
          seed:int=0, # seed of the weights, the order and the draws of z
          precision:str='auto', # our loop: 'auto' (bf16 only where the CPU runs it natively and faster), 'fp32' or 'bf16'
          profile:bool=False, # also print a torch.profiler summary of our step
-         ttq_epochs:int=5): # epochs of the tutorial's recipe that set the time-to-quality target (0: skip that part)
+         ttq_epochs:int=5, # epochs of the tutorial's recipe that set the time-to-quality target (0: skip that part)
+         compile:bool=False): # our loop with `torch.compile` (the model's forward; its compile time is reported)
     "Benchmark our training loop against a plain fp32 reference loop, interleaved in one run."
     if threads: torch.set_num_threads(threads)
     if precision not in ('auto', 'fp32', 'bf16'): sys.exit(f"error: --precision must be auto, fp32 or bf16; got {precision!r}")
@@ -250,6 +251,7 @@ def main(n_train:int=2304, # training images (36 batches of 64)
     else: cl = channels_last == 'on'
 
     ours, ref = copy.deepcopy(model), copy.deepcopy(model)
+    if compile: ours.compile()   # in place: the state dict keeps its keys; compiled at the first step of block 0
     stop = StopAfter(block)
     learn = Learner(ours, dict(train=tl), lr=lr, precision=prec, channels_last=cl, seed=seed, cbs=[stop])
     ropt, rlosses = torch.optim.Adam(ref.parameters(), lr=lr), []
@@ -258,9 +260,10 @@ def main(n_train:int=2304, # training images (36 batches of 64)
             sampler.epoch = e; yield from rdl
     rit, total = ref_batches(), epochs * len(tl)
     rng = dict(ours=torch.get_rng_state(), ref=torch.get_rng_state())  # the same draws of z for both
+    secs = dict(ours=[], ref=[])
     def timed(name, f, n):
         torch.set_rng_state(rng[name]); t = time.perf_counter(); f(n); dt = time.perf_counter() - t
-        rng[name] = torch.get_rng_state(); return n * bs / dt
+        rng[name] = torch.get_rng_state(); secs[name].append(dt); return n * bs / dt
     def ours_block(n): stop.n = n; learn.fit(epochs)
     def ref_block(n):
         ref.train()
@@ -277,6 +280,8 @@ def main(n_train:int=2304, # training images (36 batches of 64)
     t = time.perf_counter(); nb = sum(1 for _ in tl); mem = nb * bs / (time.perf_counter() - t)
 
     o, r = (statistics.median(ips[k][1:]) for k in ('ours', 'ref'))  # block 0 carries one-off warm-up costs
+    if compile: print(f"torch.compile: block 0 took {secs['ours'][0]:.1f} s, {secs['ours'][0] - block * bs / o:.1f} s more than a "
+                      f"block at the median rate: the compile time, paid once per run")
     ratios = [a / b for a, b in zip(ips['ours'][1:], ips['ref'][1:])]
     vo, vr = (heldout_elbo(m, vl, seed=seed)['nelbo'] for m in (ours, ref))
     print(f"\nthroughput (median over blocks 1+): ours {o:.0f} img/s, reference {r:.0f} img/s")
