@@ -15,7 +15,7 @@ from fastcore.script import call_parse
 from .data import SPLITS, dataloaders
 from .cli import command, check_int, check_choice, check_device
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net
-from .losses import ELBOLoss, bits_per_dim, recon_loss, dgauss_nll
+from .losses import GAUSSIANS, ELBOLoss, bits_per_dim, recon_loss, dgauss_nll
 from .datasets import get_dataset, check_dataset
 from .train import fit, heldout_elbo, load_checkpoint, set_seed, check_ckpt
 from .masked import Comparison
@@ -157,7 +157,7 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
     dl = dataloaders(dict(d=ds(split)), bs=bs)['d']
     if lik == 'dlogistic': return dict(likelihood=lik, **heldout_bpd(model, dl, None, n_samples, seed))
     invalid = heldout_bpd(model, dl, recon_loss(lik, sigma), n_samples, seed)['bpd']
-    if lik in ('gaussian', 'optimal-sigma'):   # the decoder's own Gaussian, on the 256 levels: what `evaluate` reports too
+    if lik in GAUSSIANS:   # the decoder's own Gaussian, on the 256 levels: what `evaluate` reports too
         return dict(likelihood=lik, sigma=sigma, **heldout_bpd(model, dl, lambda out, b: dgauss_nll(out, b[0], sigma), n_samples, seed), invalid_bpd=invalid)
     ls = fit_shared_scale(model, dataloaders(dict(v=ds('valid')), bs=bs)['v'], seed=seed)
     return dict(likelihood=lik, log_scale=ls, **heldout_bpd(model, dl, shared_scale_nll(ls), n_samples, seed), invalid_bpd=invalid)

@@ -14,7 +14,7 @@ from fastcore.script import call_parse
 from .elbo import log_normal_diag
 from .kl import kl_std_normal
 from .reparam import reparameterize
-from .losses import recon_loss, recon_nll, bits_per_dim, dgauss_nll
+from .losses import GAUSSIANS, recon_loss, recon_nll, bits_per_dim, dgauss_nll
 from .cli import UsageError, command, check_int, check_choice, check_device, check_out_file
 from .model import evaluating
 from .data import SPLITS
@@ -217,24 +217,24 @@ def plot_smoothness(paths:dict, # {model name: factor paths (P, T, K)} from `mor
 # %% ../nbs/08_evaluate.ipynb #485d2dc7
 def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
              k:int=64, # draws per image for the IWAE bound
-             likelihood:str='bernoulli', sigma:float=0.1, # the likelihood the model was trained with
+             likelihood:str='bernoulli', sigma:float=0.1, # the likelihood the model was trained with (`LOSSES`) and its σ
              kinds=(), # anomaly kinds to compute the ROC AUC for (see `ANOMALIES`); () for none
              seed:int=0, max_batch:int=1024, threshold:float=0.01, # seed of the draws; images per pass; activity threshold
             )->dict:
     "Density (-ELBO, -IWAE_k, bits/dim where valid), KL and active units, and anomaly AUCs of `model` on `x`."
     both = lambda out, b: dict(nll=recon_nll(out, b[0], 'gaussian', sigma), dnll=dgauss_nll(out, b[0], sigma))   # one pass, two likelihoods
-    d = log_weights(model, x, k, likelihood, sigma, seed, max_batch, nll=both if likelihood == 'gaussian' else None, parts=True)
+    d = log_weights(model, x, k, likelihood, sigma, seed, max_batch, nll=both if likelihood in GAUSSIANS else None, parts=True)
     lw = d['log_w']
     nelbo, niwae = -lw.mean(0).cpu(), -iwae_bound(lw).cpu()
     mu, logvar = encode_all(model, x, max_batch)
     kl, (act, n_act) = kl_per_dim(mu, logvar), active_units(mu, threshold)
     n_dims, se = x[0].numel(), lambda t: (t.std() / math.sqrt(len(t))).item() if len(t) > 1 else None
-    r = dict(n_images=len(x), k=k, likelihood=likelihood, **(dict(sigma=sigma) if likelihood == 'gaussian' else {}), n_dims=n_dims,
+    r = dict(n_images=len(x), k=k, likelihood=likelihood, **(dict(sigma=sigma) if likelihood in GAUSSIANS else {}), n_dims=n_dims,
              nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
              niwae=niwae.mean().item(), niwae_se=se(niwae), gap=(nelbo - niwae).mean().item(), gap_se=se(nelbo - niwae),
              kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
              kl_per_dim=kl.tolist(), activity=act.tolist())
-    if likelihood == 'gaussian':   # bits/dim of the same decoder discretized to the 8-bit levels (eq. 9 of the losses chapter), same draws
+    if likelihood in GAUSSIANS:   # bits/dim of the same decoder discretized to the 8-bit levels (eq. 9 of the losses chapter), same draws
         lwd = lw + d['nll'] - d['dnll']
         r.update(bpd_elbo=bits_per_dim(-lwd.mean(0).mean().item(), n_dims), bpd_iwae=bits_per_dim(-iwae_bound(lwd).mean().item(), n_dims))
     else: r.update(bpd_elbo=None, bpd_iwae=None)   # Bernoulli on [0, 1] values: no normalised density, no code length
@@ -261,7 +261,6 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
     cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')
     sigma = state['config'].get('sigma', 0.1)              # the Gaussian's σ as trained (0.1 before it was recorded)
     how = {'gaussian': f' (σ = {sigma:g})', 'optimal-sigma': f', scored as the Gaussian at its running σ = {sigma:g}'}.get(lik, '')
-    if lik == 'optimal-sigma': lik = 'gaussian'            # the σ-VAE's fixed density: eq. (3) of the losses chapter at the recorded σ
     ds = get_dataset(dataset, root, split=split, **(dict(n=n) if dataset == 'synthetic' else {}))
     if not len(ds): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
     x = ds.batch(np.arange(min(images, len(ds))))
@@ -269,7 +268,7 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
         raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
     r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
     r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device))
-    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {state['config'].get('likelihood', 'bernoulli')} likelihood{how}; {dataset} {split}, {len(x)} images, k={k}"))
+    print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood{how}; {dataset} {split}, {len(x)} images, k={k}"))
     if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
     return r
 

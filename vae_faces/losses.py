@@ -15,8 +15,8 @@ from .kl import kl_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['LIKELIHOODS', 'LOSSES', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss', 'OptimalSigmaLoss', 'mc_elbo_vae',
-           'bits_per_dim', 'dgauss_nll']
+__all__ = ['LIKELIHOODS', 'LOSSES', 'GAUSSIANS', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss', 'OptimalSigmaLoss',
+           'mc_elbo_vae', 'bits_per_dim', 'dgauss_nll']
 
 # %% ../nbs/05_losses.ipynb #bcf712ab
 LIKELIHOODS = ('bernoulli', 'gaussian')
@@ -67,6 +67,7 @@ class ELBOLoss:
 def _recon(out, batch, likelihood, sigma): return recon_nll(out, batch[0], likelihood, sigma)
 
 LOSSES = (*LIKELIHOODS, 'optimal-sigma')   # what `recon_loss` builds (the last: the σ-VAE's, below)
+GAUSSIANS = ('gaussian', 'optimal-sigma')  # losses whose fixed density (validation, evaluation) is eq. (3) at their σ
 
 def recon_loss(likelihood:str='bernoulli', # one of `LOSSES`
                sigma:float|None=None, # 'gaussian': its fixed σ (None: 0.1); 'optimal-sigma': the running σ to start from (None: the first batch's)

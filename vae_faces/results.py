@@ -121,7 +121,7 @@ def sample_grid(model, n:int=64, # number of faces
                 nrow:int=8, # faces per row
                 temperature:float=1.0, # scale of the draws: z ~ N(0, τ² I), or N(mean, τ² C) with `latent`
                 seed:int|None=0, # seed for z (None: the global RNG)
-                latent=None, # a `LatentGaussian` (the model chapter) to draw z from instead of the prior
+                latent:LatentGaussian|None=None, # draw z from it (the model chapter) instead of the prior
                )->np.ndarray: # uint8 (H, W, 3)
     "A grid of faces decoded from draws of the prior (or of `latent`)."
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
