@@ -2,6 +2,7 @@
 #   make demo   sets up .venv (if needed) and runs the demo on the built-in synthetic faces
 #               (DEMO_ARGS=--resume or --force when checkpoints/demo already holds its model)
 #   make test   sets up .venv (if needed) and runs every test, notebooks included
+#   make bench  runs the training benchmark (bench/train_bench.py, BENCH_ARGS=...; bench/README.md says what it measures)
 # The install: `python -m venv`, then pip installs uv (pinned in constraints.txt) and uv installs the package with its
 # pinned dependencies. uv links the files from its cache instead of unpacking each wheel again: with the cache warm,
 # the ~5.6 GB of PyTorch's CUDA build installs in seconds, where pip takes about two minutes of CPU (a CI run of
@@ -48,6 +49,9 @@ readme: $(STAMP)
 
 docs-preview: $(STAMP)
 	$(BIN)/python tools/docs_preview.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/train_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _proc _docs build dist *.egg-info .pytest_cache

@@ -76,15 +76,27 @@ FacesDataset.returns = property(_get_returns, _set_returns)
 
 # %% ../nbs/03_data.ipynb #b74098f1
 def _t(a): return torch.from_numpy(np.ascontiguousarray(a))
+_FIELD = dict(image='_images', mask='_masks', factors='_factors', attrs='_attrs')
+
+def _stored(ds, what, rows):
+    "The rows `rows` of one of `ds`'s arrays as a tensor: images and masks as stored (uint8 or bool), numbers as float32."
+    a = getattr(ds, _FIELD[what])[rows]
+    return _t(a if what in ('image', 'mask') else np.asarray(a, dtype=np.float32))
+
+_BYTE = torch.arange(256, dtype=torch.float32).div_(255)   # k/255 as the CPU's division rounds it, k = 0..255
+
+def _as_item(what, t, lut=None):
+    "A gathered batch `t` (from `_stored`) as the float tensors `ds.batch` gives; `lut`: `_BYTE` on `t`'s device, gathered from instead of dividing."
+    if what not in ('image', 'mask'): return t
+    t = t.permute(0, 3, 1, 2) if what == 'image' else t.unsqueeze(1)
+    if t.dtype == torch.bool: return t.float()
+    if lut is not None: return lut[t.long()].contiguous()   # a GPU divides by a scalar as a product with its reciprocal: 1 ulp off
+    return t.to(torch.float32, memory_format=torch.contiguous_format).div_(255)
 
 @patch
 def _get(self:FacesDataset, what, rows):
     "Batch of one kind of item (`what` in `RETURNS`) for the array rows `rows`."
-    if what == 'image': return _t(self._images[rows]).permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format).div_(255)
-    if what == 'mask':
-        m = _t(self._masks[rows]).unsqueeze(1)
-        return m.float() if m.dtype == torch.bool else m.float().div_(255)
-    return _t(np.asarray((self._factors if what == 'factors' else self._attrs)[rows], dtype=np.float32))
+    return _as_item(what, _stored(self, what, rows))
 
 # %% ../nbs/03_data.ipynb #c9cfc56e
 @patch
@@ -159,9 +171,11 @@ class ArrayLoader:
                  bs:int=64, # batch size
                  shuffle:bool=False, # a new order every epoch, seeded from (seed, epoch)
                  drop_last:bool=False, # drop the last, smaller batch
-                 seed:int=0): # seed of the shuffles
+                 seed:int=0, # seed of the shuffles
+                 device=None): # keep the arrays on this device (copied once, as stored) and build batches there; None: per batch on the CPU
         if int(bs) < 1: raise ValueError(f"bs must be a positive integer; got {bs}")
         self.dataset, self.bs, self.shuffle, self.drop_last, self.seed, self.epoch = ds, int(bs), shuffle, drop_last, seed, 0
+        self.device, self._held = None if device is None else torch.device(device), {}
     def __len__(self):
         n = len(self.dataset)
         return n // self.bs if self.drop_last else -(-n // self.bs)
@@ -170,17 +184,36 @@ class ArrayLoader:
         "Row order of `epoch` (default: the current epoch)."
         n = len(self.dataset)
         return np.random.default_rng([self.seed, self.epoch if epoch is None else epoch]).permutation(n) if self.shuffle else np.arange(n)
+    def held(self)->dict:
+        "The dataset's arrays that `returns` asks for, on `device`: copied at the first call, as stored (see `_stored`)."
+        ds = self.dataset
+        for r in ds.returns:
+            if r not in self._held: self._held[r] = _stored(ds, r, slice(None) if ds.rows is None else ds.rows).to(self.device)
+        return self._held
     def __iter__(self):
         order, self.epoch = self.order(), self.epoch + 1
-        for i in range(len(self)): yield self.dataset.batch(order[i * self.bs:(i + 1) * self.bs])
-    def __repr__(self): return f"ArrayLoader(n={len(self.dataset)}, bs={self.bs}, shuffle={self.shuffle}, batches={len(self)}, epoch={self.epoch})"
+        if self.device is None or not isinstance(self.dataset, FacesDataset):
+            for i in range(len(self)):
+                b = self.dataset.batch(order[i * self.bs:(i + 1) * self.bs])
+                yield b if self.device is None else b.to(self.device) if isinstance(b, torch.Tensor) else tuple(t.to(self.device) for t in b)
+            return
+        held, order, lut = self.held(), torch.from_numpy(order).to(self.device), _BYTE.to(self.device)
+        for i in range(len(self)):
+            idx = order[i * self.bs:(i + 1) * self.bs]
+            out = tuple(_as_item(r, held[r][idx], lut) for r in self.dataset.returns)
+            yield out[0] if len(out) == 1 else out
+    def __repr__(self):
+        dev = '' if self.device is None else f', device={self.device}'
+        return f"ArrayLoader(n={len(self.dataset)}, bs={self.bs}, shuffle={self.shuffle}, batches={len(self)}, epoch={self.epoch}{dev})"
 
 # %% ../nbs/03_data.ipynb #041818b0
 def dataloaders(splits:dict, # {'train': FacesDataset, 'valid': ..., 'test': ...} (any keys)
                 bs:int=64, # batch size
-                seed:int=0): # seed of the training shuffles
+                seed:int=0, # seed of the training shuffles
+                device=None): # where training runs: on an accelerator (e.g. 'cuda') the faces stay there as uint8 (see `ArrayLoader`)
     "An `ArrayLoader` per split: 'train' shuffled with `drop_last` (if a full batch exists), the others in order."
-    return {k: ArrayLoader(ds, bs, shuffle=k == 'train', drop_last=k == 'train' and len(ds) >= bs, seed=seed)
+    dev = None if device is None or torch.device(device).type == 'cpu' else torch.device(device)
+    return {k: ArrayLoader(ds, bs, shuffle=k == 'train', drop_last=k == 'train' and len(ds) >= bs, seed=seed, device=dev)
             for k, ds in splits.items()}
 
 # %% ../nbs/03_data.ipynb #5284138c

@@ -22,7 +22,7 @@ from .cli import UsageError, command, check_int, check_float, check_choice, chec
 from .model import VAEConfig, build_vae, eval_mode, evaluating, LatentGaussian, fit_latent
 from .datasets import get_dataset, check_dataset
 from .losses import recon_loss
-from .train import PRECISIONS, precision_warning, _write_json, fit, OneCycleCB, load_checkpoint, set_seed, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents
+from .train import PRECISIONS, get_device, precision_warning, _write_json, fit, OneCycleCB, load_checkpoint, set_seed, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents
 
 # %% ../nbs/07_results.ipynb #73a44ddb
 DEMO_EPOCHS = 3
@@ -44,7 +44,7 @@ def train_demo_model(n:int=20_000, # synthetic faces (80% train, 10% valid, 10% 
     "Train the demo's VAE on synthetic faces."
     dsets = {k: get_dataset('synthetic', split=k, n=n, seed=seed) for k in ('train', 'valid', 'test')}
     set_seed(seed); model = build_vae(cfg or demo_config())
-    fit(model, dataloaders(dsets, bs=bs, seed=seed), epochs, lr=lr, device=device, precision=precision,
+    fit(model, dataloaders(dsets, bs=bs, seed=seed, device=get_device(device)), epochs, lr=lr, device=device, precision=precision,
         ckpt_dir=ckpt, resume=resume, force=force, seed=seed, progress=progress, cbs=[OneCycleCB()] if onecycle else [],
         loss_func=recon_loss(likelihood))
     return model.eval(), dsets
