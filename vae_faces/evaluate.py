@@ -6,10 +6,11 @@ Docs: https://vae-faces.github.io/vae_faces/evaluate.html.md"""
 
 # %% ../nbs/08_evaluate.ipynb #9eae653b
 from __future__ import annotations
-import json, math
+import io, json, math
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F, matplotlib.pyplot as plt
 from torch import Tensor
+from PIL import Image
 from fastcore.script import call_parse
 from .elbo import log_normal_diag
 from .kl import kl_std_normal
@@ -23,9 +24,10 @@ from .train import elbo_draws, get_device, load_checkpoint, check_ckpt
 from .results import interpolate
 
 # %% auto #0
-__all__ = ['CORRUPTIONS', 'NON_FACES', 'ANOMALIES', 'log_weights', 'iwae_bound', 'roc_auc', 'corrupt', 'anomaly_scores',
-           'anomaly_auc', 'encode_all', 'kl_per_dim', 'active_units', 'LinearProbe', 'fit_probe', 'morph_factors',
-           'monotonicity', 'plot_smoothness', 'evaluate', 'evaluate_cli']
+__all__ = ['CORRUPTIONS', 'NON_FACES', 'ANOMALIES', 'log_weights', 'iwae_bound', 'roc_auc', 'auc_se', 'corrupt', 'anomaly_scores',
+           'anomaly_auc', 'bernoulli_floor', 'fit_shared_sigma', 'shared_sigma_nll', 'png_bits', 'encode_all',
+           'kl_per_dim', 'active_units', 'LinearProbe', 'fit_probe', 'morph_factors', 'monotonicity', 'plot_smoothness',
+           'evaluate', 'evaluate_cli']
 
 # %% ../nbs/08_evaluate.ipynb #e68c4f54
 @evaluating
@@ -66,6 +68,15 @@ def roc_auc(scores_pos, # scores of the positives (anomalies): higher means more
     ranks = (np.cumsum(cnt) - (cnt - 1) / 2)[inv]  # average 1-based rank of each value
     return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
+# %% ../nbs/08_evaluate.ipynb #0b6085cb
+def auc_se(scores_pos, scores_neg, # as in `roc_auc`
+          )->float: # standard error of `roc_auc(scores_pos, scores_neg)`
+    "Standard error of the ROC AUC, eq. (6b) (DeLong et al., 1988); 0 when every pair is ordered the same way."
+    pos, neg = (np.asarray(s, dtype=np.float64).ravel() for s in (scores_pos, scores_neg))
+    if len(pos) < 2 or len(neg) < 2: raise ValueError(f"auc_se needs two scores of each class, got {len(pos)} and {len(neg)}")
+    psi = (pos[:, None] > neg[None]) + 0.5 * (pos[:, None] == neg[None])   # (n1, n0): 1, 1/2 or 0 per pair
+    return math.sqrt(psi.mean(1).var(ddof=1) / len(pos) + psi.mean(0).var(ddof=1) / len(neg))
+
 # %% ../nbs/08_evaluate.ipynb #f3fe155f
 CORRUPTIONS = ('noise', 'occlusion', 'shuffle')  # damaged faces
 NON_FACES = ('flip', 'texture', 'uniform', 'black')  # no (upright) face at all
@@ -84,9 +95,12 @@ def corrupt(x:Tensor, # faces (B, C, H, W) in [0, 1]
             kind:str, # one of `ANOMALIES`
             seed:int=0, # seed of the randomness of `kind`
             noise_std:float=0.1, patch:int=16, # noise level of 'noise'; patch side of 'shuffle'
-           )->Tensor: # (B, C, H, W) in [0, 1], on the CPU
-    "Anomalous versions of `x`: a corrupted face or a non-face of the same size."
-    g, x = torch.Generator().manual_seed(seed), x.float().cpu()
+           )->Tensor: # (B, C, H, W) on the 8-bit grid k/255, on the CPU
+    "Anomalous versions of `x`: a corrupted face or a non-face of the same size, as 8-bit images."
+    return _corrupt(x.float().cpu(), kind, torch.Generator().manual_seed(seed), noise_std, patch).mul(255).round_().div_(255)
+
+def _corrupt(x, kind, g, noise_std, patch):
+    "The anomaly `kind` made from `x`, before it is rounded to 8 bits."
     B, C, H, W = x.shape
     if kind == 'noise': return (x + noise_std * torch.randn(x.shape, generator=g)).clamp(0, 1)
     if kind == 'occlusion':
@@ -104,19 +118,50 @@ def corrupt(x:Tensor, # faces (B, C, H, W) in [0, 1]
 def anomaly_scores(model, x:Tensor, # a `VAE`; images (B, C, H, W) in [0, 1]
                    k:int=1, # draws per image: 1 scores with -ELBO, k > 1 with -IWAE_k
                    likelihood:str='bernoulli', sigma:float=0.1, seed:int=0, max_batch:int=1024,
+                   nll=None, # a likelihood in place of `likelihood`, as in `log_weights`
                   )->Tensor: # (B,) on the CPU, nats: higher means less likely under the model
     "Anomaly score -IWAE_k(x) of each image (k = 1: the negative ELBO)."
-    return -iwae_bound(log_weights(model, x, k, likelihood, sigma, seed, max_batch)).cpu()
+    return -iwae_bound(log_weights(model, x, k, likelihood, sigma, seed, max_batch, nll=nll)).cpu()
 
 def anomaly_auc(model, x:Tensor, # a `VAE`; held-out normal images (B, C, H, W)
                 kinds=ANOMALIES, # anomalies made from `x` with `corrupt`
-                k:int=1, likelihood:str='bernoulli', sigma:float=0.1, seed:int=0, max_batch:int=1024,
+                k:int=1, likelihood:str='bernoulli', sigma:float=0.1, seed:int=0, max_batch:int=1024, nll=None,
                )->tuple: # ({kind: AUC}, {'normal' and each kind: scores (B,)})
     "ROC AUC of the anomaly score for each kind of anomaly against the normal images."
-    kw = dict(k=k, likelihood=likelihood, sigma=sigma, seed=seed, max_batch=max_batch)
+    kw = dict(k=k, likelihood=likelihood, sigma=sigma, seed=seed, max_batch=max_batch, nll=nll)
     scores = dict(normal=anomaly_scores(model, x, **kw))
     for i, kind in enumerate(kinds): scores[kind] = anomaly_scores(model, corrupt(x, kind, seed=seed + i), **kw)
     return {kind: roc_auc(scores[kind], scores['normal']) for kind in kinds}, scores
+
+# %% ../nbs/08_evaluate.ipynb #1def7210
+def bernoulli_floor(x:Tensor, # images (B, C, H, W) in [0, 1]
+                   )->Tensor: # (B,) nats, float64
+    "The least Bernoulli NLL any decoder can give each image, eq. (6c): the sum of the binary entropies of its values."
+    x = x.double()
+    return -(torch.xlogy(x, x) + torch.xlogy(1 - x, 1 - x)).flatten(1).sum(1).cpu()
+
+# %% ../nbs/08_evaluate.ipynb #ac4e8ad1
+def fit_shared_sigma(model, x:Tensor, # a Bernoulli `VAE`; validation images (B, C, H, W)
+                     grid=None, # σ values to try (default: 25 from 0.01 to 1, evenly spaced in log σ)
+                     seed:int=0, max_batch:int=1024)->float: # the σ with the least mean -ELBO on `x`
+    "The σ for which the discretized Gaussian (eq. 9 of the losses chapter) around the decoder's mean gives `x` the least -ELBO."
+    grid = np.geomspace(0.01, 1, 25).tolist() if grid is None else [float(s) for s in grid]
+    def nll(logits, b): r = {f's{i}': dgauss_nll(logits, b[0], s) for i, s in enumerate(grid)}; return dict(nll=r['s0'], **r)
+    d = log_weights(model, x, 1, seed=seed, max_batch=max_batch, nll=nll, parts=True)
+    return grid[min(range(len(grid)), key=lambda i: d[f's{i}'].mean().item())]
+
+def shared_sigma_nll(sigma:float): # from `fit_shared_sigma`
+    "A likelihood for `log_weights`/`anomaly_scores`: the discretized Gaussian of width `sigma` around the decoder's mean."
+    return lambda logits, b: dgauss_nll(logits, b[0], sigma)
+
+# %% ../nbs/08_evaluate.ipynb #7ac4f6f2
+def png_bits(x:Tensor, # images (B, C, H, W) on the 8-bit grid
+            )->Tensor: # (B,) float64
+    "Size of each image as an optimised PNG file, in bits: the generic code length L(x) of eq. (6d)."
+    a, out = (x.detach().cpu().float() * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy(), []
+    for im in a:
+        buf = io.BytesIO(); Image.fromarray(im).save(buf, format='PNG', optimize=True); out.append(8 * buf.getbuffer().nbytes)
+    return torch.tensor(out, dtype=torch.float64)
 
 # %% ../nbs/08_evaluate.ipynb #866352bd
 @evaluating
