@@ -175,6 +175,7 @@ class ArrayLoader:
                  device=None): # keep the arrays on this device (copied once, as stored) and build batches there; None: per batch on the CPU
         if int(bs) < 1: raise ValueError(f"bs must be a positive integer; got {bs}")
         self.dataset, self.bs, self.shuffle, self.drop_last, self.seed, self.epoch = ds, int(bs), shuffle, drop_last, seed, 0
+        if device is not None and not isinstance(ds, FacesDataset): raise TypeError(f"device= needs a FacesDataset (its arrays are what is held); got {type(ds).__name__}")
         self.device, self._held = None if device is None else torch.device(device), {}
     def __len__(self):
         n = len(self.dataset)
@@ -192,10 +193,8 @@ class ArrayLoader:
         return self._held
     def __iter__(self):
         order, self.epoch = self.order(), self.epoch + 1
-        if self.device is None or not isinstance(self.dataset, FacesDataset):
-            for i in range(len(self)):
-                b = self.dataset.batch(order[i * self.bs:(i + 1) * self.bs])
-                yield b if self.device is None else b.to(self.device) if isinstance(b, torch.Tensor) else tuple(t.to(self.device) for t in b)
+        if self.device is None:
+            for i in range(len(self)): yield self.dataset.batch(order[i * self.bs:(i + 1) * self.bs])
             return
         held, order, lut = self.held(), torch.from_numpy(order).to(self.device), _BYTE.to(self.device)
         for i in range(len(self)):

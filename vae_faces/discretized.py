@@ -17,7 +17,7 @@ from .cli import command, check_int, check_choice, check_device
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net
 from .losses import GAUSSIANS, ELBOLoss, bits_per_dim, recon_loss, dgauss_nll
 from .datasets import get_dataset, check_dataset
-from .train import fit, heldout_elbo, load_checkpoint, set_seed, check_ckpt
+from .train import fit, heldout_elbo, least_nll, load_checkpoint, set_seed, check_ckpt
 from .masked import Comparison
 
 # %% auto #0
@@ -128,10 +128,7 @@ def fit_shared_scale(model, dl, # a Bernoulli VAE; validation batches
                      seed:int=0)->float: # the best log s
     "The shared log-scale that minimises the validation NLL of `shared_scale_nll` (one z per image, the same for every scale)."
     grid = (torch.arange(-8, 0.01, 0.25) if grid is None else torch.as_tensor(grid, dtype=torch.float32)).tolist()
-    nlls = [shared_scale_nll(ls) for ls in grid]
-    def nll(out, b): r = [f(out, b) for f in nlls]; return dict(nll=r[0], **{f'ls{i}': v for i, v in enumerate(r)})
-    r = heldout_elbo(model, dl, nll, seed=seed)
-    return grid[min(range(len(grid)), key=lambda i: r[f'ls{i}'])]
+    return least_nll(model, dl, {ls: shared_scale_nll(ls) for ls in grid}, seed)
 
 # %% ../nbs/10_discretized.ipynb #97f2f6bd
 def train_dlogistic(dsets:dict, # 'train' and (optionally) 'valid' datasets of images

@@ -20,12 +20,12 @@ from .cli import UsageError, command, check_int, check_choice, check_device, che
 from .model import evaluating
 from .data import SPLITS
 from .datasets import get_dataset, check_dataset
-from .train import elbo_draws, get_device, load_checkpoint, check_ckpt
+from .train import elbo_draws, least_nll, get_device, load_checkpoint, check_ckpt
 from .results import interpolate
 
 # %% auto #0
 __all__ = ['CORRUPTIONS', 'NON_FACES', 'ANOMALIES', 'log_weights', 'iwae_bound', 'roc_auc', 'auc_se', 'corrupt', 'anomaly_scores',
-           'anomaly_auc', 'bernoulli_floor', 'fit_shared_sigma', 'shared_sigma_nll', 'png_bits', 'encode_all',
+           'anomaly_auc', 'bernoulli_floor', 'shared_sigma_nll', 'fit_shared_sigma', 'png_bits', 'encode_all',
            'kl_per_dim', 'active_units', 'LinearProbe', 'fit_probe', 'morph_factors', 'monotonicity', 'plot_smoothness',
            'evaluate', 'evaluate_cli']
 
@@ -141,18 +141,16 @@ def bernoulli_floor(x:Tensor, # images (B, C, H, W) in [0, 1]
     return -(torch.xlogy(x, x) + torch.xlogy(1 - x, 1 - x)).flatten(1).sum(1).cpu()
 
 # %% ../nbs/08_evaluate.ipynb #ac4e8ad1
+def shared_sigma_nll(sigma:float): # e.g. from `fit_shared_sigma`
+    "A likelihood for `log_weights`/`anomaly_scores`: the discretized Gaussian of width `sigma` around the decoder's mean."
+    return lambda logits, b: dgauss_nll(logits, b[0], sigma)
+
 def fit_shared_sigma(model, x:Tensor, # a Bernoulli `VAE`; validation images (B, C, H, W)
                      grid=None, # σ values to try (default: 25 from 0.01 to 1, evenly spaced in log σ)
                      seed:int=0, max_batch:int=1024)->float: # the σ with the least mean -ELBO on `x`
     "The σ for which the discretized Gaussian (eq. 9 of the losses chapter) around the decoder's mean gives `x` the least -ELBO."
     grid = np.geomspace(0.01, 1, 25).tolist() if grid is None else [float(s) for s in grid]
-    def nll(logits, b): r = {f's{i}': dgauss_nll(logits, b[0], s) for i, s in enumerate(grid)}; return dict(nll=r['s0'], **r)
-    d = log_weights(model, x, 1, seed=seed, max_batch=max_batch, nll=nll, parts=True)
-    return grid[min(range(len(grid)), key=lambda i: d[f's{i}'].mean().item())]
-
-def shared_sigma_nll(sigma:float): # from `fit_shared_sigma`
-    "A likelihood for `log_weights`/`anomaly_scores`: the discretized Gaussian of width `sigma` around the decoder's mean."
-    return lambda logits, b: dgauss_nll(logits, b[0], sigma)
+    return least_nll(model, x.split(max_batch), {s: shared_sigma_nll(s) for s in grid}, seed)
 
 # %% ../nbs/08_evaluate.ipynb #7ac4f6f2
 def png_bits(x:Tensor, # images (B, C, H, W) on the 8-bit grid

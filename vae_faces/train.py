@@ -27,9 +27,9 @@ from .losses import LOSSES, ELBOLoss, recon_loss
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'LATENT_FILE', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning',
-           'autocast', 'set_seed', 'elbo_draws', 'heldout_elbo', 'CancelFitException', 'CancelEpochException',
-           'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner', 'SingleBatchCB',
-           'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'get_rng_state', 'set_rng_state',
+           'autocast', 'set_seed', 'elbo_draws', 'heldout_elbo', 'least_nll', 'CancelFitException',
+           'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner',
+           'SingleBatchCB', 'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'get_rng_state', 'set_rng_state',
            'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'save_latent', 'load_latent',
            'write_latents', 'check_ckpt', 'checkpoint_summary', 'CheckpointExistsError', 'check_out',
            'clear_checkpoints', 'CheckpointCB', 'fit', 'plot_history', 'train_cli']
@@ -139,6 +139,16 @@ def heldout_elbo(model, # a `VAE` (scored in eval mode; its own mode is restored
         for key, v in r.items(): cols.setdefault(key, []).append(v.detach().double().cpu())
     cols = {key: torch.cat(v) for key, v in cols.items()}
     return cols if per_image else {key: v.mean().item() for key, v in cols.items()}
+
+# %% ../nbs/06_train.ipynb #ec766c12
+def least_nll(model, dl, # a `VAE`; held-out batches, as for `heldout_elbo`
+              nlls:dict, # {name: likelihood (see `elbo_draws`) or `ELBOLoss`}
+              seed:int=0)->object: # the name whose held-out -ELBO is least
+    "The candidate likelihood with the least held-out -ELBO: one pass, one draw of z per image, shared by all of them."
+    fs = [getattr(f, 'nll', f) for f in nlls.values()]
+    def nll(out, b): r = [f(out, b) for f in fs]; return dict(nll=r[0], **{f'_cand{i}': v for i, v in enumerate(r)})
+    r = heldout_elbo(model, dl, nll, seed=seed)
+    return list(nlls)[min(range(len(fs)), key=lambda i: r[f'_cand{i}'])]
 
 # %% ../nbs/06_train.ipynb #17f5da24
 class CancelFitException(Exception): "Raise in a callback to stop `fit` quietly."
