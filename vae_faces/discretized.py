@@ -19,6 +19,8 @@ from .losses import GAUSSIANS, ELBOLoss, bits_per_dim, recon_loss, dgauss_nll
 from .datasets import get_dataset, check_dataset
 from .train import fit, heldout_elbo, least_nll, load_checkpoint, set_seed, check_ckpt
 from .masked import Comparison
+from .evaluate import evaluate, checkpoint_likelihood
+import numpy as np
 
 # %% auto #0
 __all__ = ['LOG_SCALE_MIN', 'LOG_SCALE_MAX', 'dlogistic_logp', 'dlogistic_mean', 'dlogistic_sample', 'DLogisticDecoder', 'FP32',
@@ -66,6 +68,7 @@ class DLogisticDecoder(Decoder):
         return out[:, :out.shape[1] // 2], out[:, out.shape[1] // 2:]
 
     def probs(self, z:Tensor)->Tensor: return dlogistic_mean(*self.params(z))  # the mean image (B, C, H, W), eq. (4)
+    def discrete_nll(self, out:Tensor, x:Tensor)->Tensor: return dlogistic_nll(out, x)  # its own likelihood on the 256 levels (see `checkpoint_likelihood`)
 
     def sample_pixels(self, z:Tensor, generator=None)->Tensor: # (B, C, H, W), values k/255
         "A draw x ~ p(x|z): every subpixel sampled, not the mean."
@@ -108,13 +111,16 @@ def heldout_bpd(model, # a VAE
                 dl, # batches of held-out images (or tuples starting with them)
                 nll=None, # the likelihood (see `heldout_elbo`); None: `dlogistic_loss()`
                 k:int=1, seed:int=0, # draws of z per image; their seed
-               )->dict: # nelbo, nll, kl (nats per image), bpd (bits/dim of nelbo), n (images); k > 1: neg_iwae, iwae_bpd
-    "`heldout_elbo` (one code for every model), with the held-out -ELBO in bits per dimension too."
+               )->dict: # nelbo, nll, kl (nats per image), bpd and bpd_se (bits/dim of nelbo), n; k > 1: neg_iwae, iwae_bpd(_se), gap_bpd(_se)
+    "`heldout_elbo` (one code for every model), with the held-out -ELBO in bits per dimension and standard errors over the images."
     d = heldout_elbo(model, dl, nll or dlogistic_loss(), k, seed, per_image=True)
-    r = {key: v.mean().item() for key, v in d.items()}
+    r, n = {key: v.mean().item() for key, v in d.items()}, len(d['nelbo'])
     b = next(iter(dl)); D = (b[0] if isinstance(b, (tuple, list)) else b)[0].numel()
-    r.update(bpd=bits_per_dim(r['nelbo'], D), n=len(d['nelbo']))
-    if 'neg_iwae' in r: r['iwae_bpd'] = bits_per_dim(r['neg_iwae'], D)
+    se = lambda t: bits_per_dim((t.std() / math.sqrt(n)).item(), D) if n > 1 else float('nan')   # in bits/dim
+    r.update(bpd=bits_per_dim(r['nelbo'], D), bpd_se=se(d['nelbo']), n=n)
+    if 'neg_iwae' in r:   # the gap image by image: its standard error is paired, far below those of the two bounds
+        r.update(iwae_bpd=bits_per_dim(r['neg_iwae'], D), iwae_bpd_se=se(d['neg_iwae']),
+                 gap_bpd=bits_per_dim((d['nelbo'] - d['neg_iwae']).mean().item(), D), gap_bpd_se=se(d['nelbo'] - d['neg_iwae']))
     return r
 
 # %% ../nbs/10_discretized.ipynb #d293b1c4
@@ -147,17 +153,19 @@ def train_dlogistic(dsets:dict, # 'train' and (optionally) 'valid' datasets of i
 def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
                    dataset:str='synthetic', root=None, # as for `get_dataset`
                    split:str='test', n:int=20_000, # split to evaluate; number of synthetic faces
-                   n_samples:int=1, bs:int=256, seed:int=0, device=None)->dict:
-    "Held-out -ELBO in bits/dim of a checkpoint: 'dlogistic' as trained; Gaussian kinds discretized (eq. 9 of the losses chapter); Bernoulli with a shared logistic scale."
+                   images:int|None=None, k:int=1, # the first this many images of the split (None: all); draws of z per image
+                   bs:int=256, seed:int=0, device=None)->dict:
+    "Held-out -ELBO (and -IWAE_k for k > 1) in bits/dim of a checkpoint, under `checkpoint_likelihood`'s normalised likelihood."
     model, s = load_checkpoint(check_ckpt(ckpt, 'CKPT'), device); lik, sigma = s['config'].get('likelihood', 'bernoulli'), s['config'].get('sigma', 0.1)
     ds = lambda s: get_dataset(dataset, root, split=s, **(dict(n=n) if dataset == 'synthetic' else {}))
-    dl = dataloaders(dict(d=ds(split)), bs=bs)['d']
-    if lik == 'dlogistic': return dict(likelihood=lik, **heldout_bpd(model, dl, None, n_samples, seed))
-    invalid = heldout_bpd(model, dl, recon_loss(lik, sigma), n_samples, seed)['bpd']
-    if lik in GAUSSIANS:   # the decoder's own Gaussian, on the 256 levels: what `evaluate` reports too
-        return dict(likelihood=lik, sigma=sigma, **heldout_bpd(model, dl, lambda out, b: dgauss_nll(out, b[0], sigma), n_samples, seed), invalid_bpd=invalid)
-    ls = fit_shared_scale(model, dataloaders(dict(v=ds('valid')), bs=bs)['v'], seed=seed)
-    return dict(likelihood=lik, log_scale=ls, **heldout_bpd(model, dl, shared_scale_nll(ls), n_samples, seed), invalid_bpd=invalid)
+    test = ds(split); x = test.batch(np.arange(len(test) if images is None else min(images, len(test))))
+    lk = checkpoint_likelihood(model, lik, sigma, ds, seed, bs)
+    r = evaluate(model, x, k, lik, sigma, seed=seed, max_batch=bs, **{k_: lk[k_] for k_ in ('nll', 'valid_nll', 'valid_what')})
+    out = dict(likelihood=lik, n=len(x), k=k, nelbo=r['nelbo'], bpd=r['bpd_elbo'], bpd_of=r['bpd_of'], **lk['info'],
+               **(dict(sigma=sigma) if lik in GAUSSIANS else {}))
+    if k > 1: out.update(neg_iwae=r['niwae'], iwae_bpd=r['bpd_iwae'])
+    if lik != 'dlogistic': out['invalid_bpd'] = bits_per_dim(r['nelbo'], r['n_dims'])   # its own continuous number
+    return out
 
 # %% ../nbs/10_discretized.ipynb #c0bedd1d
 @call_parse
@@ -167,16 +175,18 @@ def bpd_cli(ckpt:str, # checkpoint directory written by vae-faces-train or `trai
             root:str=None, # prepared cache (e.g. of vae-faces-prep-celeba --crop face)
             split:str='test', # split to evaluate
             n:int=20000, # number of synthetic faces
-            n_samples:int=1, # draws of z per image
+            images:int=None, # the first this many images of the split (default: all)
+            k:int=1, # draws of z per image (k > 1: the IWAE bound too)
+            seed:int=0, # seed of the draws
+            bs:int=256, # images per pass (the draws depend on it; vae-faces-evaluate's default too)
             device:str=None): # 'cpu', 'cuda', 'mps' (default: the best available)
-    "Held-out negative ELBO of a checkpoint in bits per dimension (a valid upper bound on -log2 p(x) per subpixel)."
-    check_int('--n', n, 10); check_int('--n-samples', n_samples); check_choice('--split', split, SPLITS)
+    "Held-out negative ELBO of a checkpoint in bits per dimension (a valid upper bound on -log2 P(x) per subpixel)."
+    check_int('--n', n, 10); check_int('--k', k); check_int('--seed', seed, 0); check_int('--bs', bs); check_choice('--split', split, SPLITS)
+    if images is not None: check_int('--images', images)
     root, ckpt = check_dataset(dataset, root), check_ckpt(ckpt, 'CKPT'); check_device(device)
-    r = checkpoint_bpd(ckpt, dataset, root, split, n, n_samples, device=device)
-    how = ('discretized logistic' if r['likelihood'] == 'dlogistic' else
-           f"{r['likelihood']}: its Gaussian at σ = {r['sigma']:g}, discretized to the 256 levels" if 'sigma' in r else
-           f"{r['likelihood']} means + shared logistic scale log s = {r['log_scale']:g} (fitted on 'valid')")
-    print(f"{dataset} {split}, {r['n']} images: -ELBO = {r['nelbo']:.1f} nats/image = {r['bpd']:.4f} bits/dim ({how})")
+    r = checkpoint_bpd(ckpt, dataset, root, split, n, images, k, bs, seed, device)
+    print(f"{dataset} {split}, {r['n']} images, k={k}: -ELBO = {r['nelbo']:.1f} nats/image; bits/dim {r['bpd']:.4f} (-ELBO)"
+          + (f", {r['iwae_bpd']:.4f} (-IWAE_{k})" if k > 1 else '') + f" under {r['bpd_of']}")
     if 'invalid_bpd' in r: print(f"  (its own {r['likelihood']} 'bits/dim', {r['invalid_bpd']:.4f}, is not a valid code length)")
     return r
 

@@ -27,7 +27,7 @@ from .results import interpolate
 __all__ = ['CORRUPTIONS', 'NON_FACES', 'ANOMALIES', 'log_weights', 'iwae_bound', 'roc_auc', 'auc_se', 'corrupt', 'anomaly_scores',
            'anomaly_auc', 'bernoulli_floor', 'shared_sigma_nll', 'fit_shared_sigma', 'png_bits', 'encode_all',
            'kl_per_dim', 'active_units', 'LinearProbe', 'fit_probe', 'morph_factors', 'monotonicity', 'plot_smoothness',
-           'evaluate', 'evaluate_cli']
+           'evaluate', 'checkpoint_likelihood', 'evaluate_cli']
 
 # %% ../nbs/08_evaluate.ipynb #e68c4f54
 @evaluating
@@ -260,13 +260,19 @@ def plot_smoothness(paths:dict, # {model name: factor paths (P, T, K)} from `mor
 # %% ../nbs/08_evaluate.ipynb #485d2dc7
 def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
              k:int=64, # draws per image for the IWAE bound
-             likelihood:str='bernoulli', sigma:float=0.1, # the likelihood the model was trained with (`LOSSES`) and its σ
+             likelihood:str='bernoulli', sigma:float=0.1, # the likelihood the model was trained with (`LOSSES`, or 'dlogistic' with `nll`) and its σ
              kinds=(), # anomaly kinds to compute the ROC AUC for (see `ANOMALIES`); () for none
-             seed:int=0, max_batch:int=1024, threshold:float=0.01, # seed of the draws; images per pass; activity threshold
+             seed:int=0, max_batch:int=256, threshold:float=0.01, # seed of the draws; images per pass; activity threshold
+             nll=None, # the model's own likelihood (out, batch) -> NLL per image, in place of `likelihood`'s
+             valid_nll=None, # a normalised likelihood on the 256 levels for bits/dim and anomaly scores (default: Gaussian kinds' own, discretized)
+             valid_what:str|None=None, # what `valid_nll` is, in words (for the report)
             )->dict:
     "Density (-ELBO, -IWAE_k, bits/dim where valid), KL and active units, and anomaly AUCs of `model` on `x`."
-    both = lambda out, b: dict(nll=recon_nll(out, b[0], 'gaussian', sigma), dnll=dgauss_nll(out, b[0], sigma))   # one pass, two likelihoods
-    d = log_weights(model, x, k, likelihood, sigma, seed, max_batch, nll=both if likelihood in GAUSSIANS else None, parts=True)
+    own = nll or recon_loss(likelihood, sigma).nll
+    if valid_nll is None and likelihood in GAUSSIANS:   # the same decoder discretized to the 8-bit levels (eq. 9 of the losses chapter)
+        valid_nll, valid_what = (lambda out, b: dgauss_nll(out, b[0], sigma)), f"its Gaussian at σ = {sigma:g}, discretized to the 256 levels"
+    both = own if valid_nll in (None, own) else (lambda out, b: dict(nll=own(out, b), vnll=valid_nll(out, b)))   # one pass, both likelihoods
+    d = log_weights(model, x, k, seed=seed, max_batch=max_batch, nll=both, parts=True)
     lw = d['log_w']
     nelbo, niwae = -lw.mean(0).cpu(), -iwae_bound(lw).cpu()
     mu, logvar = encode_all(model, x, max_batch)
@@ -276,13 +282,36 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
              nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
              niwae=niwae.mean().item(), niwae_se=se(niwae), gap=(nelbo - niwae).mean().item(), gap_se=se(nelbo - niwae),
              kl=kl.sum().item(), latent_dim=len(kl), active_units=n_act,
-             kl_per_dim=kl.tolist(), activity=act.tolist())
-    if likelihood in GAUSSIANS:   # bits/dim of the same decoder discretized to the 8-bit levels (eq. 9 of the losses chapter), same draws
-        lwd = lw + d['nll'] - d['dnll']
-        r.update(bpd_elbo=bits_per_dim(-lwd.mean(0).mean().item(), n_dims), bpd_iwae=bits_per_dim(-iwae_bound(lwd).mean().item(), n_dims))
-    else: r.update(bpd_elbo=None, bpd_iwae=None)   # Bernoulli on [0, 1] values: no normalised density, no code length
-    if kinds: r['auc'] = anomaly_auc(model, x, kinds, 1, likelihood, sigma, seed, max_batch)[0]
+             kl_per_dim=kl.tolist(), activity=act.tolist(), bpd_elbo=None, bpd_iwae=None, bpd_of=None)
+    if valid_nll is not None:   # the same draws under the valid likelihood: log w changes by the difference of the NLLs
+        lwv = lw + d['nll'] - d['vnll'] if 'vnll' in d else lw
+        r.update(bpd_elbo=bits_per_dim(-lwv.mean(0).mean().item(), n_dims), bpd_iwae=bits_per_dim(-iwae_bound(lwv).mean().item(), n_dims),
+                 bpd_of=valid_what or 'the likelihood given')
+    if kinds:   # -ELBO under the valid likelihood where there is one; eq. (6d): that in bits minus the PNG size
+        aucs, s = anomaly_auc(model, x, kinds, 1, seed=seed, max_batch=max_batch, nll=valid_nll or own)
+        xs = {'normal': x, **{kind: corrupt(x, kind, seed=seed + i) for i, kind in enumerate(kinds)}}
+        c = {key: s[key].double() / math.log(2) - png_bits(v) for key, v in xs.items()}
+        r.update(auc=aucs, auc_se={kind: auc_se(s[kind], s['normal']) for kind in kinds}, auc_of=r['bpd_of'] or f'the {likelihood} likelihood',
+                 auc_corrected={kind: roc_auc(c[kind], c['normal']) for kind in kinds},
+                 auc_corrected_se={kind: auc_se(c[kind], c['normal']) for kind in kinds})
     return r
+
+# %% ../nbs/08_evaluate.ipynb #d168de58
+def checkpoint_likelihood(model, # a `VAE`, e.g. from `load_checkpoint`
+                          likelihood:str, sigma:float=0.1, # as its checkpoint records them
+                          dataset=None, # split name -> dataset (as `get_dataset`); its 'valid' split fits a Bernoulli model's σ
+                          seed:int=0, bs:int=256, n_valid:int=2000)->dict: # nll, valid_nll, valid_what (for `evaluate`); info (JSON-ready)
+    "The likelihood a checkpoint was trained with, and a normalised one on the 256 levels for its bits/dim and anomaly scores."
+    if (own := getattr(model.decoder, 'discrete_nll', None)) is not None:
+        f = lambda out, b: own(out, b[0]); return dict(nll=f, valid_nll=f, valid_what=f'its own {likelihood} likelihood', info={})
+    nll = recon_loss(likelihood, sigma).nll
+    if likelihood in GAUSSIANS:
+        return dict(nll=nll, valid_nll=lambda out, b: dgauss_nll(out, b[0], sigma), info={},
+                    valid_what=f"its Gaussian at σ = {sigma:g}, discretized to the 256 levels")
+    if dataset is None: raise ValueError("a Bernoulli model's bits/dim need `dataset`, for its 'valid' split (where its σ is fitted)")
+    v = dataset('valid'); s = fit_shared_sigma(model, v.batch(np.arange(min(n_valid, len(v)))), seed=seed, max_batch=bs)
+    return dict(nll=nll, valid_nll=shared_sigma_nll(s), info=dict(shared_sigma=s),
+                valid_what=f"its means with a discretized Gaussian of σ = {s:.3g}, fitted on 'valid'")
 
 # %% ../nbs/08_evaluate.ipynb #8797f956
 def _report(r:dict, what:str)->str:
@@ -291,10 +320,12 @@ def _report(r:dict, what:str)->str:
     lines = [what, f"-ELBO        {pm(r['nelbo'], r['nelbo_se'])} nats/image",
              f"-IWAE_{r['k']:<6}{pm(r['niwae'], r['niwae_se'])} nats/image (an upper bound on -log p(x))",
              f"gap         {pm(r['gap'], r['gap_se'])} nats/image (-ELBO minus -IWAE_{r['k']}, image by image: its error is paired)"]
-    lines.append(f"bits/dim    {r['bpd_elbo']:.4f} (-ELBO), {r['bpd_iwae']:.4f} (-IWAE_{r['k']}) of the decoder as a Gaussian discretized to the 256 levels" if r['bpd_elbo'] is not None
+    lines.append(f"bits/dim    {r['bpd_elbo']:.4f} (-ELBO), {r['bpd_iwae']:.4f} (-IWAE_{r['k']}): upper bounds on -log2 P(x) per subpixel under {r['bpd_of']}" if r['bpd_elbo'] is not None
                  else f"bits/dim    n/a: the {r['likelihood']} likelihood on continuous pixels is not a normalised density")
     lines += [f"KL          {r['kl']:.2f} nats/image", f"active      {r['active_units']} of {r['latent_dim']} latent units"]
-    if 'auc' in r: lines.append('AUC         ' + '  '.join(f"{k} {v:.3f}" for k, v in r['auc'].items()))
+    auc = lambda a, s: '  '.join(f"{k} {v:.3f} ± {s[k]:.3f}" for k, v in a.items())
+    if 'auc' in r: lines += [f"AUC         {auc(r['auc'], r['auc_se'])}  (-ELBO under {r['auc_of']})",
+                             f"AUC, eq. 6d {auc(r['auc_corrected'], r['auc_corrected_se'])}  (the same in bits minus the PNG size)"]
     return '\n'.join(lines)
 
 # %% ../nbs/08_evaluate.ipynb #bce60470
@@ -304,13 +335,15 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
     cfg, lik = model.cfg, state['config'].get('likelihood', 'bernoulli')
     sigma = state['config'].get('sigma', 0.1)              # the Gaussian's σ as trained (0.1 before it was recorded)
     how = {'gaussian': f' (σ = {sigma:g})', 'optimal-sigma': f', scored as the Gaussian at its running σ = {sigma:g}'}.get(lik, '')
-    ds = get_dataset(dataset, root, split=split, **(dict(n=n) if dataset == 'synthetic' else {}))
-    if not len(ds): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
-    x = ds.batch(np.arange(min(images, len(ds))))
+    ds = lambda s: get_dataset(dataset, root, split=s, **(dict(n=n) if dataset == 'synthetic' else {}))
+    test = ds(split)
+    if not len(test): raise UsageError(f"the {dataset} {split} split is empty; evaluate another --split")
+    x = test.batch(np.arange(min(images, len(test))))
     if tuple(x.shape[1:]) != (cfg.in_channels, cfg.img_size, cfg.img_size):
         raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
-    r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs)
-    r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device))
+    lk = checkpoint_likelihood(model, lik, sigma, ds, seed, bs)
+    r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs, **{k_: lk[k_] for k_ in ('nll', 'valid_nll', 'valid_what')})
+    r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device), **lk['info'])
     print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood{how}; {dataset} {split}, {len(x)} images, k={k}"))
     if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
     return r
@@ -329,7 +362,7 @@ def evaluate_cli(ckpt:str, # checkpoint directory written by vae-faces-train, e.
                  device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
                  out:str=None, # write the numbers to this JSON file
                  seed:int=0, # seed of the draws of z and of the anomalies
-                 bs:int=1024, # images per encoder/decoder pass
+                 bs:int=256, # images per encoder/decoder pass (the draws depend on it: vae-faces-bpd's default too)
                 ):
     "Evaluate a checkpoint: -ELBO, -IWAE_k, bits/dim where valid, KL, active units and optionally anomaly AUCs."
     for name, v, lo in (('--n', n, 10), ('--images', images, 1), ('--k', k, 1), ('--seed', seed, 0), ('--bs', bs, 1)): check_int(name, v, lo)

@@ -17,7 +17,7 @@ from .reparam import reparameterize
 
 # %% auto #0
 __all__ = ['NORMS', 'UPSAMPLES', 'BUILDERS', 'Encoder', 'Decoder', 'Prior', 'VAE', 'eval_mode', 'evaluating', 'VAEConfig',
-           'conv_encoder_net', 'conv_decoder_net', 'builder', 'get_builder', 'build_vae', 'ModelSummary',
+           'ResBlock', 'conv_encoder_net', 'conv_decoder_net', 'builder', 'get_builder', 'build_vae', 'ModelSummary',
            'model_summary', 'LatentGaussian', 'fit_latent']
 
 # %% ../nbs/04_model.ipynb #701d19fb
@@ -163,6 +163,7 @@ class VAEConfig:
     in_channels:int=3 # 3 for RGB
     norm:str='batch' # after each conv: 'batch' (BatchNorm, the tutorial's) or 'group' (GroupNorm, 8 groups)
     upsample:str='transpose' # decoder: 'transpose' (ConvTranspose k4 s2, the tutorial's) or 'resize' (nearest ×2, conv k3)
+    res_blocks:int=0 # residual blocks after each resize, in both nets (0: the tutorial's plain stack)
 
     def __post_init__(self):
         self.channels = tuple(int(c) for c in self.channels)
@@ -170,6 +171,7 @@ class VAEConfig:
             raise ValueError(f"img_size={self.img_size} must be divisible by 2**len(channels)={k} (each conv halves it)")
         for name, ok in (('norm', NORMS), ('upsample', UPSAMPLES)):
             if getattr(self, name) not in ok: raise ValueError(f"{name} must be one of {', '.join(ok)}; got {getattr(self, name)!r}")
+        if not (isinstance(self.res_blocks, int) and self.res_blocks >= 0): raise ValueError(f"res_blocks must be an integer >= 0; got {self.res_blocks!r}")
 
     @classmethod
     def tutorial(cls, **kwargs): return cls(**kwargs)  # the defaults: the tutorial's model, exactly
@@ -204,10 +206,19 @@ def _up(cfg:VAEConfig, ci:int, co:int, bias:bool)->list:
     if cfg.upsample == 'transpose': return [nn.ConvTranspose2d(ci, co, 4, stride=2, padding=1, bias=bias)]
     return [nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(ci, co, 3, padding=1, bias=bias)]
 
+class ResBlock(nn.Module):
+    "x + conv3(act(norm(conv3(x)))), then the norm and LeakyReLU; the second conv starts at zero, so the block starts as the identity."
+    def __init__(self, cfg:VAEConfig, c:int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, bias=False), _norm(cfg, c), nn.LeakyReLU(), nn.Conv2d(c, c, 3, padding=1, bias=False))
+        self.out = nn.Sequential(_norm(cfg, c), nn.LeakyReLU())
+        nn.init.zeros_(self.body[-1].weight)
+    def forward(self, x:Tensor)->Tensor: return self.out(x + self.body(x))
+
 def _block(cfg:VAEConfig, ci:int, co:int, up:bool=False)->list:
-    "Halve (or double) the size, then the norm and LeakyReLU; no conv bias (the norm's shift takes its place)."
+    "Halve (or double) the size, then the norm and LeakyReLU (no conv bias: the norm's shift takes its place), then `cfg.res_blocks` `ResBlock`s."
     conv = _up(cfg, ci, co, False) if up else [nn.Conv2d(ci, co, 4, stride=2, padding=1, bias=False)]
-    return [*conv, _norm(cfg, co), nn.LeakyReLU()]
+    return [*conv, _norm(cfg, co), nn.LeakyReLU(), *[ResBlock(cfg, co) for _ in range(cfg.res_blocks)]]
 
 # %% ../nbs/04_model.ipynb #5464a9dc
 def conv_encoder_net(cfg:VAEConfig)->nn.Sequential: # images (B, in_channels, S, S) -> features (B, cfg.feat_dim)

@@ -7,7 +7,7 @@ Docs: https://vae-faces.github.io/vae_faces/recipe.html.md"""
 # %% ../nbs/12_recipe.ipynb #a7e6dc26
 from __future__ import annotations
 import time
-import torch
+import torch, torch._inductor.config
 from torch import Tensor
 from .datasets import get_dataset
 from .data import dataloaders
@@ -17,6 +17,7 @@ from .train import Callback, OneCycleCB, fit
 from .model import fit_latent
 from .results import demo_config, psnr
 from .quality import factor_net, sample_scores
+from .discretized import build_dlogistic_vae, dlogistic_loss
 
 # %% auto #0
 __all__ = ['BASE_RECIPE', 'MODEL_KEYS', 'RECIPES', 'ARCHS', 'PSNRCB', 'recipe_run']
@@ -34,9 +35,9 @@ class PSNRCB(Callback):
 
 # %% ../nbs/12_recipe.ipynb #d60c139d
 BASE_RECIPE = dict(lr=2e-3, onecycle=False, bs=64, likelihood='bernoulli', channels_last=False)
-MODEL_KEYS = ('latent_dim', 'channels', 'norm', 'upsample')   # recipe keys that change the model, not the training
+MODEL_KEYS = ('latent_dim', 'channels', 'norm', 'upsample', 'res_blocks')   # recipe keys that change the model, not the training
 
-def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and any of `MODEL_KEYS` (fields of `VAEConfig`)
+def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, any of `MODEL_KEYS` (fields of `VAEConfig`), and compile=True for `torch.compile`
                n:int=20_000, epochs:int=3, seed:int=0, # the demo's faces and budget
                cfg:VAEConfig|None=None, # the model the sizes change (default `demo_config()`)
                scores:bool=True, # also score samples of the prior and of the codes' Gaussian (`sample_scores`; the factor network is trained once, then cached)
@@ -46,9 +47,13 @@ def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, and any of `MODEL_KEYS` 
     r = {**BASE_RECIPE, **recipe}; sizes = {k: r.pop(k) for k in MODEL_KEYS if k in r}
     cfg = VAEConfig(**{**(cfg or demo_config()).to_dict(), **sizes})
     dsets = {k: get_dataset('synthetic', split=k, n=n, seed=seed) for k in ('train', 'valid', 'test')}
-    torch.manual_seed(seed); model, cb = build_vae(cfg), PSNRCB(dsets['valid'][:])
-    h = fit(model, dataloaders(dsets, bs=r['bs'], seed=seed), epochs, lr=r['lr'], device='cpu', progress=False, seed=seed,
-            loss_func=recon_loss(r['likelihood']), channels_last=r['channels_last'], cbs=[cb] + ([OneCycleCB()] if r['onecycle'] else []))
+    dl = r['likelihood'] == 'dlogistic'   # the discretized logistic of the discretized chapter: its own decoder and loss
+    torch.manual_seed(seed); model, cb = (build_dlogistic_vae if dl else build_vae)(cfg), PSNRCB(dsets['valid'][:])
+    if r.get('compile'): model.compile()   # compiled at the first step, with no cached kernels: its time is in the first epoch's seconds
+    with torch._inductor.config.patch(force_disable_caches=bool(r.get('compile'))):
+        h = fit(model, dataloaders(dsets, bs=r['bs'], seed=seed), epochs, lr=r['lr'], device='cpu', progress=False, seed=seed,
+                loss_func=dlogistic_loss() if dl else recon_loss(r['likelihood']), channels_last=r['channels_last'],
+                cbs=[cb] + ([OneCycleCB()] if r['onecycle'] else []))
     out = dict(recipe={**r, **sizes}, curve=cb.curve, secs=cb.curve[-1]['secs'], test=psnr(model.eval(), dsets['test'][:]),
                kl=h['valid'][-1]['kl'])
     if scores:   # from the prior, and from the Gaussian of the codes of 4,096 training faces (`fit_latent` of the model chapter)
