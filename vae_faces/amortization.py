@@ -7,6 +7,7 @@ Docs: https://vae-faces.github.io/vae_faces/amortization.html.md"""
 # %% ../nbs/14_amortization.ipynb #850c7030
 from __future__ import annotations
 import math, torch
+import matplotlib.pyplot as plt
 from torch import Tensor
 from .elbo import log_normal_diag
 from .kl import kl_std_normal
@@ -76,12 +77,14 @@ def amortization_gaps(model, # a `VAE` (eval mode; its mode, weights and buffers
                       max_batch:int=1024, # latents decoded per pass
                      )->dict: # per image (float64, CPU): elbo_enc, elbo_opt, iwae; the estimates (6) amort, approx, total; mu, logvar, trace
     "The two gaps of eq. (2), estimated per image by eq. (6): the ELBOs of the encoder's and of the optimised q, and IWAE_K."
-    x = x.to(model.device).float(); mu0, lv0 = model.encoder(x)
+    x = x.to(model.device).float()
+    with torch.no_grad(): mu0, lv0 = model.encoder(x)
     mu, lv, trace = optimize_posterior(model, x, nll, steps, lr, k, seed, mu0, lv0)
     draws = lambda m, l, n, s: gaussian_draws(model, x, m, l, nll, n, torch.Generator().manual_seed(s), max_batch)
     elbo = lambda d: -d['nll'].mean(0) - d['kl']   # eq. (4)
-    r = dict(elbo_enc=elbo(draws(mu0, lv0, k_elbo, seed + 1)), elbo_opt=elbo(draws(mu, lv, k_elbo, seed + 1)),
-             iwae=iwae_bound(draws(mu, lv, k_iwae, seed + 2)['log_w']))
+    with torch.no_grad():   # scoring only: no graph through the decoder for hundreds of draws
+        r = dict(elbo_enc=elbo(draws(mu0, lv0, k_elbo, seed + 1)), elbo_opt=elbo(draws(mu, lv, k_elbo, seed + 1)),
+                 iwae=iwae_bound(draws(mu, lv, k_iwae, seed + 2)['log_w']))
     r = {key: v.double().cpu() for key, v in r.items()}
     return dict(r, amort=r['elbo_opt'] - r['elbo_enc'], approx=r['iwae'] - r['elbo_opt'], total=r['iwae'] - r['elbo_enc'],
                 mu=mu, logvar=lv, trace=trace)
@@ -103,7 +106,6 @@ def plot_gaps(trace:list, # the mean -ELBO_k of each optimiser step (`amortizati
               k_iwae:int, # the K of its IWAE bound, for the legend
               figsize=(7.5, 2.6), dpi:int=72):
     "Left: the optimiser's mean -ELBO against the encoder's, the optimised q's and -IWAE_K. Right: each image's two gaps, stacked."
-    import matplotlib.pyplot as plt
     amort, approx = (torch.as_tensor(v, dtype=torch.float64) for v in (amort, approx))
     fig, (a, b) = plt.subplots(1, 2, figsize=figsize, dpi=dpi)
     a.plot(trace, lw=1, color='0.4', label='mean −ELBO of the step')

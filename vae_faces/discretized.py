@@ -15,7 +15,7 @@ from fastcore.script import call_parse
 from .data import SPLITS, dataloaders
 from .cli import command, check_int, check_choice, check_device
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net
-from .losses import GAUSSIANS, ELBOLoss, bits_per_dim, recon_loss, dgauss_nll
+from .losses import GAUSSIANS, ELBOLoss, bits_per_dim, recon_loss
 from .datasets import get_dataset, check_dataset
 from .train import fit, heldout_elbo, least_nll, load_checkpoint, set_seed, check_ckpt
 from .masked import Comparison
@@ -159,9 +159,9 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
     model, s = load_checkpoint(check_ckpt(ckpt, 'CKPT'), device); lik, sigma = s['config'].get('likelihood', 'bernoulli'), s['config'].get('sigma', 0.1)
     ds = lambda s: get_dataset(dataset, root, split=s, **(dict(n=n) if dataset == 'synthetic' else {}))
     test = ds(split); x = test.batch(np.arange(len(test) if images is None else min(images, len(test))))
-    lk = checkpoint_likelihood(model, lik, sigma, ds, seed, bs)
-    r = evaluate(model, x, k, lik, sigma, seed=seed, max_batch=bs, **{k_: lk[k_] for k_ in ('nll', 'valid_nll', 'valid_what')})
-    out = dict(likelihood=lik, n=len(x), k=k, nelbo=r['nelbo'], bpd=r['bpd_elbo'], bpd_of=r['bpd_of'], **lk['info'],
+    lk, info = checkpoint_likelihood(model, lik, sigma, ds, seed, bs)
+    r = evaluate(model, x, k, lik, sigma, seed=seed, max_batch=bs, **lk)
+    out = dict(likelihood=lik, n=len(x), k=k, nelbo=r['nelbo'], bpd=r['bpd_elbo'], bpd_of=r['bpd_of'], **info,
                **(dict(sigma=sigma) if lik in GAUSSIANS else {}))
     if k > 1: out.update(neg_iwae=r['niwae'], iwae_bpd=r['bpd_iwae'])
     if lik != 'dlogistic': out['invalid_bpd'] = bits_per_dim(r['nelbo'], r['n_dims'])   # its own continuous number

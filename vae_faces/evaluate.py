@@ -300,18 +300,17 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
 def checkpoint_likelihood(model, # a `VAE`, e.g. from `load_checkpoint`
                           likelihood:str, sigma:float=0.1, # as its checkpoint records them
                           dataset=None, # split name -> dataset (as `get_dataset`); its 'valid' split fits a Bernoulli model's σ
-                          seed:int=0, bs:int=256, n_valid:int=2000)->dict: # nll, valid_nll, valid_what (for `evaluate`); info (JSON-ready)
+                          seed:int=0, bs:int=256, n_valid:int=2000)->tuple: # (nll, valid_nll, valid_what: `evaluate`'s keyword arguments; what was fitted, JSON-ready)
     "The likelihood a checkpoint was trained with, and a normalised one on the 256 levels for its bits/dim and anomaly scores."
     if (own := getattr(model.decoder, 'discrete_nll', None)) is not None:
-        f = lambda out, b: own(out, b[0]); return dict(nll=f, valid_nll=f, valid_what=f'its own {likelihood} likelihood', info={})
+        f = lambda out, b: own(out, b[0]); return dict(nll=f, valid_nll=f, valid_what=f'its own {likelihood} likelihood'), {}
     nll = recon_loss(likelihood, sigma).nll
     if likelihood in GAUSSIANS:
-        return dict(nll=nll, valid_nll=lambda out, b: dgauss_nll(out, b[0], sigma), info={},
-                    valid_what=f"its Gaussian at σ = {sigma:g}, discretized to the 256 levels")
+        return dict(nll=nll, valid_nll=lambda out, b: dgauss_nll(out, b[0], sigma),
+                    valid_what=f"its Gaussian at σ = {sigma:g}, discretized to the 256 levels"), {}
     if dataset is None: raise ValueError("a Bernoulli model's bits/dim need `dataset`, for its 'valid' split (where its σ is fitted)")
     v = dataset('valid'); s = fit_shared_sigma(model, v.batch(np.arange(min(n_valid, len(v)))), seed=seed, max_batch=bs)
-    return dict(nll=nll, valid_nll=shared_sigma_nll(s), info=dict(shared_sigma=s),
-                valid_what=f"its means with a discretized Gaussian of σ = {s:.3g}, fitted on 'valid'")
+    return dict(nll=nll, valid_nll=shared_sigma_nll(s), valid_what=f"its means with a discretized Gaussian of σ = {s:.3g}, fitted on 'valid'"), dict(shared_sigma=s)
 
 # %% ../nbs/08_evaluate.ipynb #8797f956
 def _report(r:dict, what:str)->str:
@@ -341,9 +340,9 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
     x = test.batch(np.arange(min(images, len(test))))
     if tuple(x.shape[1:]) != (cfg.in_channels, cfg.img_size, cfg.img_size):
         raise UsageError(f"checkpoint {ckpt} is for {cfg.in_channels}×{cfg.img_size}×{cfg.img_size} images, the {dataset} {split} images are {'×'.join(map(str, x.shape[1:]))}")
-    lk = checkpoint_likelihood(model, lik, sigma, ds, seed, bs)
-    r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs, **{k_: lk[k_] for k_ in ('nll', 'valid_nll', 'valid_what')})
-    r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device), **lk['info'])
+    lk, info = checkpoint_likelihood(model, lik, sigma, ds, seed, bs)
+    r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs, **lk)
+    r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device), **info)
     print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood{how}; {dataset} {split}, {len(x)} images, k={k}"))
     if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
     return r

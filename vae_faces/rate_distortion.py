@@ -10,7 +10,7 @@ import math, torch
 import matplotlib.pyplot as plt
 from torch import Tensor
 from .kl import kl_std_normal
-from .losses import ELBOLoss, recon_loss, dgauss_nll
+from .losses import ELBOLoss, recon_loss, dgauss_nll, _parts
 from .data import dataloaders
 from .model import VAEConfig, build_vae
 from .train import fit, heldout_elbo, OneCycleCB
@@ -26,11 +26,10 @@ class FreeBitsLoss(ELBOLoss):
                  free_bits:float=0.5): # λ, nats per latent dimension
         super().__init__(base.nll, base.name, base.sigma); self.free_bits = free_bits
     def __call__(self, model, batch:list, beta:float=1.0)->dict:
-        out, mu, logvar = model(batch[0])
-        r = self.nll(out, batch); r = dict(r) if isinstance(r, dict) else dict(nll=r)
-        kld = kl_std_normal(mu.float().reshape(-1, 1), logvar.float().reshape(-1, 1)).view(mu.shape)   # (B, D)
-        loss = r['nll'].mean() + beta * kld.mean(0).clamp_min(self.free_bits).sum()
-        return dict(loss=loss, nll=r.pop('nll'), kl=kld.sum(1), **r)
+        out, mu, logvar = model(batch[0]); mu, logvar = mu.float(), logvar.float()
+        r = _parts(self.nll(out, batch))
+        loss = r['nll'].mean() + beta * kl_per_dim(mu, logvar).clamp_min(self.free_bits).sum()   # (D,) batch means, floored
+        return dict(loss=loss, nll=r.pop('nll'), kl=kl_std_normal(mu, logvar), **r)
 
 # %% ../nbs/13_rate_distortion.ipynb #6c091a2d
 def rd_point(model, x:Tensor, # a VAE with a Gaussian decoder; held-out faces (N, 3, H, W) on the 8-bit grid

@@ -7,7 +7,7 @@ Docs: https://vae-faces.github.io/vae_faces/recipe.html.md"""
 # %% ../nbs/12_recipe.ipynb #a7e6dc26
 from __future__ import annotations
 import time
-import torch, torch._inductor.config
+import contextlib, torch
 from torch import Tensor
 from .datasets import get_dataset
 from .data import dataloaders
@@ -49,8 +49,11 @@ def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, any of `MODEL_KEYS` (fie
     dsets = {k: get_dataset('synthetic', split=k, n=n, seed=seed) for k in ('train', 'valid', 'test')}
     dl = r['likelihood'] == 'dlogistic'   # the discretized logistic of the discretized chapter: its own decoder and loss
     torch.manual_seed(seed); model, cb = (build_dlogistic_vae if dl else build_vae)(cfg), PSNRCB(dsets['valid'][:])
-    if r.get('compile'): model.compile()   # compiled at the first step, with no cached kernels: its time is in the first epoch's seconds
-    with torch._inductor.config.patch(force_disable_caches=bool(r.get('compile'))):
+    cold = contextlib.nullcontext()
+    if r.get('compile'):   # compiled at the first step with no cached kernels, so its time is in the first epoch's seconds
+        import torch._inductor.config as inductor   # here, not at import: it takes seconds to import
+        model.compile(); cold = inductor.patch(force_disable_caches=True)
+    with cold:
         h = fit(model, dataloaders(dsets, bs=r['bs'], seed=seed), epochs, lr=r['lr'], device='cpu', progress=False, seed=seed,
                 loss_func=dlogistic_loss() if dl else recon_loss(r['likelihood']), channels_last=r['channels_last'],
                 cbs=[cb] + ([OneCycleCB()] if r['onecycle'] else []))
