@@ -15,7 +15,7 @@ The commands are read from README.md's `sh` blocks, not copied here, so a change
 3. **CelebAMask-HQ**: the download, prep, train and morph block. Kaggle cannot be assumed reachable, so the download
    runs in the form the README gives beside it (`--source CelebAMask-HQ.zip`), on a zip of synthetic faces written in
    the dataset's exact layout at its real sizes; every other line runs as written;
-4. **CelebA**: the prep and train block, on synthetic faces written in the aligned-CelebA layout the README names.
+4. **CelebA**: the prep, train and edit block, on synthetic faces written in the aligned-CelebA layout the README names.
 
 Blocks and commands that are not run here are named with the reason: installing from PyPI before a release;
 `jupyter lab`, which serves until stopped (`tools/lab_check.py` opens every notebook in JupyterLab instead and runs the
@@ -187,7 +187,7 @@ def main(argv=None):
         # 4. CelebA
         if make_inputs(steps, clone, "celeba"):
             ok, _ = steps.run("celeba", ["source .venv/bin/activate", *blocks["celeba"]], clone)
-            if ok: steps.expect_files("celeba", clone, ["data/celeba-64/index.json", "checkpoints/celeba/best"], steps.t0)
+            if ok: steps.expect_files("celeba", clone, ["data/celeba-64/index.json", "checkpoints/celeba/best", "outputs/celeba_edit.gif"], steps.t0)
         return _end(steps, work, a.keep, t0)
     except BaseException as e:
         if not isinstance(e, (SystemExit, KeyboardInterrupt)):   # a bug here: keep the logs to look at, not the 5.6 GiB .venv
