@@ -17,7 +17,7 @@ from .train import fit, heldout_elbo, OneCycleCB
 from .evaluate import encode_all, active_units, kl_per_dim
 
 # %% auto #0
-__all__ = ['RD_SETTINGS', 'FreeBitsLoss', 'rd_point', 'rd_sweep', 'plot_rd']
+__all__ = ['RD_SETTINGS', 'FreeBitsLoss', 'rd_point', 'rd_sweep', 'beta_runs', 'plot_rd']
 
 # %% ../nbs/13_rate_distortion.ipynb #22675d35
 class FreeBitsLoss(ELBOLoss):
@@ -62,6 +62,15 @@ def rd_sweep(settings:dict, # {name: dict(beta=, warmup=, free_bits=)}, e.g. `RD
             device=device, progress=False, seed=seed, loss_func=loss, cbs=[OneCycleCB()])
         out[name] = dict(setting=s, **rd_point(model.eval(), dsets['test'][:], sigma, seed), **(dict(model=model) if keep else {}))
     return out
+
+# %% ../nbs/13_rate_distortion.ipynb #5952ad92
+def beta_runs(betas, seeds, # KL weights; training seeds
+              dsets:dict, cfg:VAEConfig|None=None, epochs:int=3, **kwargs): # as for `rd_sweep` (bs, lr, sigma, device)
+    "Yield (β as a '%g' string, seed, rate–distortion point, the model in eval mode) for every β and seed, trained as `rd_sweep` trains."
+    for b in betas:
+        for s in seeds:
+            p = next(iter(rd_sweep({f'β = {b:g}': dict(beta=b)}, dsets, cfg, epochs, seed=s, keep=True, **kwargs).values()))
+            yield f'{b:g}', s, p, p.pop('model').eval()
 
 # %% ../nbs/13_rate_distortion.ipynb #d8c2d57c
 def plot_rd(points:dict, # from `rd_sweep`
