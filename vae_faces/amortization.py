@@ -15,6 +15,7 @@ from .reparam import reparameterize
 from .losses import recon_loss
 from .model import eval_mode, evaluating
 from .evaluate import iwae_bound
+from .train import mean_se
 
 # %% auto #0
 __all__ = ['GAP_KEYS', 'gaussian_draws', 'optimize_posterior', 'amortization_gaps', 'gap_summary', 'plot_gaps']
@@ -96,7 +97,7 @@ def gap_summary(r:dict, # from `amortization_gaps`
                )->dict: # JSON-ready: n; each of `GAP_KEYS`, its mean over the images, and its standard error (key_se); nats
     "Means over the images of the per-image values of `amortization_gaps`, with their standard errors (paired, for the gaps)."
     n = len(r['amort']); out = dict(n=n)
-    for key in GAP_KEYS: out[key], out[key + '_se'] = r[key].mean().item(), (r[key].std() / math.sqrt(n)).item()
+    for key in GAP_KEYS: out[key], out[key + '_se'] = mean_se(r[key])
     return out
 
 # %% ../nbs/14_amortization.ipynb #7e5f20e3

@@ -17,7 +17,7 @@ from .cli import command, check_int, check_choice, check_device
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net
 from .losses import GAUSSIANS, ELBOLoss, bits_per_dim, recon_loss
 from .datasets import get_dataset, check_dataset
-from .train import fit, heldout_elbo, least_nll, load_checkpoint, set_seed, check_ckpt
+from .train import mean_se, fit, heldout_elbo, least_nll, load_checkpoint, set_seed, check_ckpt
 from .masked import Comparison
 from .evaluate import evaluate, checkpoint_likelihood
 import numpy as np
@@ -116,7 +116,7 @@ def heldout_bpd(model, # a VAE
     d = heldout_elbo(model, dl, nll or dlogistic_loss(), k, seed, per_image=True)
     r, n = {key: v.mean().item() for key, v in d.items()}, len(d['nelbo'])
     b = next(iter(dl)); D = (b[0] if isinstance(b, (tuple, list)) else b)[0].numel()
-    se = lambda t: bits_per_dim((t.std() / math.sqrt(n)).item(), D) if n > 1 else float('nan')   # in bits/dim
+    se = lambda t: bits_per_dim(mean_se(t)[1], D)   # in bits/dim
     r.update(bpd=bits_per_dim(r['nelbo'], D), bpd_se=se(d['nelbo']), n=n)
     if 'neg_iwae' in r:   # the gap image by image: its standard error is paired, far below those of the two bounds
         r.update(iwae_bpd=bits_per_dim(r['neg_iwae'], D), iwae_bpd_se=se(d['neg_iwae']),

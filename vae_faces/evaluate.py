@@ -20,7 +20,7 @@ from .cli import UsageError, command, check_int, check_choice, check_device, che
 from .model import evaluating
 from .data import SPLITS
 from .datasets import get_dataset, check_dataset
-from .train import elbo_draws, least_nll, get_device, load_checkpoint, check_ckpt
+from .train import mean_se, elbo_draws, least_nll, get_device, load_checkpoint, check_ckpt
 from .results import interpolate
 
 # %% auto #0
@@ -277,7 +277,7 @@ def evaluate(model, x:Tensor, # a `VAE`; held-out images (N, C, H, W) in [0, 1]
     nelbo, niwae = -lw.mean(0).cpu(), -iwae_bound(lw).cpu()
     mu, logvar = encode_all(model, x, max_batch)
     kl, (act, n_act) = kl_per_dim(mu, logvar), active_units(mu, threshold)
-    n_dims, se = x[0].numel(), lambda t: (t.std() / math.sqrt(len(t))).item() if len(t) > 1 else None
+    n_dims, se = x[0].numel(), lambda t: mean_se(t)[1] if len(t) > 1 else None   # None, not NaN: the report is JSON
     r = dict(n_images=len(x), k=k, likelihood=likelihood, **(dict(sigma=sigma) if likelihood in GAUSSIANS else {}), n_dims=n_dims,
              nelbo=nelbo.mean().item(), nelbo_se=se(nelbo),
              niwae=niwae.mean().item(), niwae_se=se(niwae), gap=(nelbo - niwae).mean().item(), gap_se=se(nelbo - niwae),

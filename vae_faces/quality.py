@@ -14,7 +14,7 @@ from torch import Tensor
 from .synthetic import FACTOR_NAMES, SyntheticFaces, cache_root
 from .data import dataloaders
 from .model import evaluating
-from .train import _write_atomic
+from .train import mean_se, _write_atomic
 
 # %% auto #0
 __all__ = ['FACTOR_NET_VERSION', 'FactorNet', 'train_factor_net', 'features', 'factor_net', 'frechet_gaussians',
@@ -141,8 +141,8 @@ def sample_scores(model, real, # a VAE; held-out faces (uint8 (N, H, W, 3) or fl
     "Sample quality of `model`: mean and standard error over `reps` sets of `len(real)` prior samples."
     net = factor_net() if net is None else net; fr = features(net, real)
     runs = [score_features(fr, features(net, prior_samples(model, len(fr), temperature, seed + i, prior=prior)), k) for i in range(reps)]
-    out = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
-    out.update({f'{key}_se': float(np.std([r[key] for r in runs], ddof=1) / np.sqrt(reps)) if reps > 1 else float('nan') for key in runs[0]})
+    stats = {key: mean_se([r[key] for r in runs]) for key in runs[0]}
+    out = {key: m for key, (m, _) in stats.items()} | {f'{key}_se': se for key, (_, se) in stats.items()}
     return dict(out, n=len(fr), reps=reps, temperature=temperature)
 
 # %% ../nbs/08a_quality.ipynb #6b5b9596

@@ -6,14 +6,14 @@ Docs: https://vae-faces.github.io/vae_faces/rate_distortion.html.md"""
 
 # %% ../nbs/13_rate_distortion.ipynb #a88bc077
 from __future__ import annotations
-import math, torch
+import torch
 import matplotlib.pyplot as plt
 from torch import Tensor
 from .kl import kl_std_normal
 from .losses import ELBOLoss, recon_loss, dgauss_nll, _parts
 from .data import dataloaders
 from .model import VAEConfig, build_vae
-from .train import fit, heldout_elbo, OneCycleCB
+from .train import mean_se, fit, heldout_elbo, OneCycleCB
 from .evaluate import encode_all, active_units, kl_per_dim
 
 # %% auto #0
@@ -37,7 +37,7 @@ def rd_point(model, x:Tensor, # a VAE with a Gaussian decoder; held-out faces (N
     "Rate and distortion of `model` on `x` in nats per image (eq. 1, the discretized Gaussian of `sigma`), active units, diagnosis."
     dl = [(xb,) for xb in x.split(bs)]
     d = heldout_elbo(model, dl, lambda out, b: dgauss_nll(out, b[0], sigma), seed=seed, per_image=True)
-    n, se = len(d['kl']), lambda t: (t.std() / math.sqrt(len(t))).item()
+    n, se = len(d['kl']), lambda t: mean_se(t)[1]
     mu, logvar = encode_all(model, x, bs); act, n_act = active_units(mu)
     r = dict(kl_dims=sorted(kl_per_dim(mu, logvar).tolist(), reverse=True), rate=d['kl'].mean().item(), rate_se=se(d['kl']), distortion=d['nll'].mean().item(), distortion_se=se(d['nll']),
              nelbo=d['nelbo'].mean().item(), nelbo_se=se(d['nelbo']), active=n_act, latent_dim=len(act), n=n)

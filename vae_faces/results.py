@@ -11,7 +11,7 @@ __all__ = ['DEMO_EPOCHS', 'DEMO_RECIPE', 'METHODS', 'demo_config', 'train_demo_m
            'demo_cli']
 
 # %% ../nbs/07_results.ipynb #dae8e17f
-import json, math, sys, time
+import json, sys, time
 from pathlib import Path
 import numpy as np, torch, imageio.v3 as iio
 from torch import Tensor
@@ -22,7 +22,7 @@ from .cli import UsageError, command, check_int, check_float, check_choice, chec
 from .model import VAEConfig, build_vae, eval_mode, evaluating, LatentGaussian, fit_latent
 from .datasets import get_dataset, check_dataset
 from .losses import recon_loss
-from .train import PRECISIONS, get_device, precision_warning, _write_json, fit, OneCycleCB, load_checkpoint, set_seed, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents
+from .train import mean_se, PRECISIONS, get_device, precision_warning, _write_json, fit, OneCycleCB, load_checkpoint, set_seed, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents
 
 # %% ../nbs/07_results.ipynb #73a44ddb
 DEMO_EPOCHS = 3
@@ -113,7 +113,8 @@ def psnr(model, x:torch.Tensor, # held-out faces (N, 3, H, W) in [0, 1]
     mse = torch.cat([((reconstruct(model, xb.to(model.device)).float().cpu() - xb.float().cpu()) ** 2).flatten(1).mean(1)
                      for xb in x.split(bs)])
     db = -10 * torch.log10(mse.clamp_min(1e-10)).double()
-    return dict(psnr=float(db.mean()), psnr_se=float(db.std() / len(db) ** 0.5) if len(db) > 1 else float('nan'), n=len(db))
+    m, se = mean_se(db)
+    return dict(psnr=m, psnr_se=se, n=len(db))
 
 # %% ../nbs/07_results.ipynb #27a94915
 @evaluating

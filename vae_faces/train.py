@@ -27,7 +27,7 @@ from .losses import LOSSES, ELBOLoss, recon_loss
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'LATENT_FILE', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning',
-           'autocast', 'set_seed', 'elbo_draws', 'heldout_elbo', 'least_nll', 'CancelFitException',
+           'autocast', 'set_seed', 'elbo_draws', 'heldout_elbo', 'mean_se', 'least_nll', 'CancelFitException',
            'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner',
            'SingleBatchCB', 'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'get_rng_state', 'set_rng_state',
            'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'save_latent', 'load_latent',
@@ -139,6 +139,12 @@ def heldout_elbo(model, # a `VAE` (scored in eval mode; its own mode is restored
         for key, v in r.items(): cols.setdefault(key, []).append(v.detach().double().cpu())
     cols = {key: torch.cat(v) for key, v in cols.items()}
     return cols if per_image else {key: v.mean().item() for key, v in cols.items()}
+
+# %% ../nbs/06_train.ipynb #d81cfe13
+def mean_se(t)->tuple: # (mean, standard error of the mean), floats
+    "The mean of the values `t` and its standard error, SD (with n − 1) / √n; NaN as the error of fewer than two values."
+    t = torch.as_tensor(t, dtype=torch.float64).flatten()
+    return t.mean().item(), (t.std() / math.sqrt(len(t))).item() if len(t) > 1 else float('nan')
 
 # %% ../nbs/06_train.ipynb #ec766c12
 def least_nll(model, dl, # a `VAE`; held-out batches, as for `heldout_elbo`
