@@ -15,11 +15,25 @@ from .kl import kl_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['LIKELIHOODS', 'LOSSES', 'GAUSSIANS', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss', 'OptimalSigmaLoss',
-           'mc_elbo_vae', 'bits_per_dim', 'dgauss_nll']
+__all__ = ['LIKELIHOODS', 'LOSSES', 'GAUSSIANS', 'BernoulliNLL', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss',
+           'OptimalSigmaLoss', 'mc_elbo_vae', 'bits_per_dim', 'dgauss_nll']
 
 # %% ../nbs/05_losses.ipynb #bcf712ab
 LIKELIHOODS = ('bernoulli', 'gaussian')
+
+class BernoulliNLL(torch.autograd.Function):
+    "Eq. (2) per image from float32 logits `a` and targets `x` (B, ...): its value and its gradient s(a) - x, by hand."
+    @staticmethod
+    def forward(ctx, a:Tensor, x:Tensor)->Tensor:
+        ctx.save_for_backward(a, x)
+        rows = lambda t: t.flatten(1).sum(1)
+        return rows(a.clamp_min(0)) - rows(x * a) - rows(a.abs().sigmoid_().log_())   # log(1 + e^-|a|) = -log s(|a|)
+    @staticmethod
+    def backward(ctx, g:Tensor):
+        a, x = ctx.saved_tensors; g = g.view(-1, *[1] * (a.dim() - 1))
+        return (a.sigmoid().sub_(x).mul_(g) if ctx.needs_input_grad[0] else None,
+                -a * g if ctx.needs_input_grad[1] else None)
+
 
 def recon_nll(logits:Tensor, # decoder logits (B, C, H, W)
               x:Tensor, # targets in [0, 1], same shape
@@ -31,7 +45,7 @@ def recon_nll(logits:Tensor, # decoder logits (B, C, H, W)
         raise ValueError(f"logits {tuple(logits.shape)} and x {tuple(x.shape)} must have the same shape")
     logits,x = logits.float(),x.float()
     if likelihood == 'bernoulli':
-        return F.binary_cross_entropy_with_logits(logits, x, reduction='none').flatten(1).sum(1)
+        return BernoulliNLL.apply(logits, x)
     if likelihood == 'gaussian': return -log_normal_diag(x, torch.sigmoid(logits), 2*math.log(sigma))
     raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
 

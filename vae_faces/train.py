@@ -706,7 +706,7 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               tiny:bool=False, # the tiny config (VAEConfig.tiny()), for quick checks
               latent:int=None, # latent size (default: 128, or 16 with --tiny)
               beta:float=1.0, # weight of the KL term (1: the ELBO)
-              likelihood:str='bernoulli', # 'bernoulli', 'gaussian' (fixed --sigma) or 'optimal-sigma' (σ² = each batch's MSE, the σ-VAE's)
+              likelihood:str='optimal-sigma', # 'optimal-sigma' (the σ-VAE's: σ² follows the batches' MSE), 'bernoulli' or 'gaussian' (fixed --sigma)
               sigma:float=0.1, # σ of the Gaussian likelihood (with --likelihood gaussian; the checkpoint records it)
               epochs:int=10, # total number of epochs
               bs:int=32, # batch size
