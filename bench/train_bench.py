@@ -23,7 +23,7 @@ one-cycle schedules of 1, 2, 3, ... epochs until one ends at or below the target
 (`demo_config()`: the tutorial's layers at half width, a 32-dimensional latent), then the tutorial's own; the ratio of
 the training times is printed for each.
 
-    python bench/train_bench.py                 # default: 4 epochs of 2304 faces, then time to quality; ~4 minutes on 2 idle cores
+    python bench/train_bench.py                 # default: 4 epochs of 2304 faces, then time to quality; about 2 minutes on 2 idle cores (AVX-512 BF16)
     python bench/train_bench.py --epochs 2 --n-train 1024 --ttq-epochs 0 --profile
     python bench/train_bench.py --device cuda --n-train 16384 --epochs 2 --block 32   # on a GPU: more steps, bigger blocks
 

@@ -64,7 +64,7 @@ def edit_strip(model, x:Tensor, vectors:dict, # a face (3, H, W)
     "A uint8 grid: one row per attribute, the face `x` edited by each amount in `alphas` of that attribute's vector."
     names = list(vectors) if names is None else list(names)
     mu = model.encode(x[None].to(model.device))[0][0]
-    return _grid(model.decode(torch.stack([mu + a * vectors[n].to(mu) for n in names for a in alphas])).float(), nrow=len(alphas))
+    return _grid(model.decode(torch.stack([edit_codes(mu, vectors, {n: a}) for n in names for a in alphas])).float(), nrow=len(alphas))
 
 @evaluating
 def edit_frames(model, x:Tensor, vectors:dict, amounts:dict, # a face (3, H, W)
