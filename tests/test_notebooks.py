@@ -31,7 +31,8 @@ COST = {"11_commands": 280, "08_evaluate": 200, "08a_quality": 70, "10_discretiz
         "07_results": 40, "03b_celebamask": 36, "index": 34, "03c_celeba": 33, "02a_cli": 25, "03a_synthetic": 18,
         "00_elbo": 17, "03_data": 14, "03d_datasets": 13, "02_reparam": 13, "05_losses": 11, "03_prep": 11, "01_kl": 11,
         "04_model": 11, "12_recipe": 12, "13_rate_distortion": 60, "14_amortization": 60,
-        "15_disentanglement": 25, "16_latent_arithmetic": 35, "17_sample_sweep": 30}
+        "15_disentanglement": 25, "16_latent_arithmetic": 35, "17_sample_sweep": 30,
+        "03e_align": 20, "18_real_faces": 15}
 
 def _name(nb): return "nbs/" + nb.relative_to(NBS).as_posix()
 

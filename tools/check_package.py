@@ -50,6 +50,8 @@ def check(work):
     out = sh(env/"bin"/"python", "-c", "import importlib, vae_faces, sys; [importlib.import_module(m) for m in sys.argv[1:]];"
              " print(vae_faces.__file__)", *mods, cwd=work)
     assert str(site) in out, f"vae_faces was imported from {out.strip()}, not from the clean venv"
+    pts = sh(env/"bin"/"python", "-c", "from vae_faces.align import frame_for; print(frame_for('celeba', 'face')['points'][0])", cwd=work)
+    assert pts.strip().startswith("["), f"the wheel's vae_faces cannot read its frames (vae_faces/frames.json): {pts!r}"
     for s in scripts: assert (env/"bin"/s).is_file() and os.access(env/"bin"/s, os.X_OK), f"the wheel installed no script {s}"
     assert "usage" in sh(env/"bin"/"vae-faces-demo", "--help", cwd=work).lower(), "vae-faces-demo --help printed no usage"
     rest = [s for s in scripts if s != "vae-faces-demo"]                     # the others in one process: torch loads once

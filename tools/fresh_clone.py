@@ -15,7 +15,10 @@ The commands are read from README.md's `sh` blocks, not copied here, so a change
 3. **CelebAMask-HQ**: the download, prep, train and morph block. Kaggle cannot be assumed reachable, so the download
    runs in the form the README gives beside it (`--source CelebAMask-HQ.zip`), on a zip of synthetic faces written in
    the dataset's exact layout at its real sizes; every other line runs as written;
-4. **CelebA**: the prep, train and edit block, on synthetic faces written in the aligned-CelebA layout the README names.
+4. **CelebA**: the prep, train and edit block, on synthetic faces written in the aligned-CelebA layout the README names;
+5. **your own photos**: the `faces` extra's install and the reconstruct, morph and edit commands on two real photos
+   (the public-domain `astronaut` of scikit-image and `grace_hopper` of Matplotlib, written as `photo_a.jpg` and
+   `photo_b.jpg`), with the CelebA block's checkpoint: the faces are found, aligned to its frame and reconstructed.
 
 Blocks and commands that are not run here are named with the reason: installing from PyPI before a release;
 `jupyter lab`, which serves until stopped (`tools/lab_check.py` opens every notebook in JupyterLab instead and runs the
@@ -46,6 +49,7 @@ def kind(block):
     if "vae-faces-sample" in text: return "checkpoint"
     if "vae-faces-download" in text: return "celebamask"
     if "vae-faces-prep-celeba" in text: return "celeba"
+    if "vae-faces-reconstruct" in text: return "photos"
     if re.fullmatch(r"pip install vae_faces", text.strip()): return "pypi"
     if "jupyter lab" in text: return "lab"
     raise ValueError(f"README.md has an sh block that tools/fresh_clone.py does not know how to run:\n{text}\n"
@@ -115,6 +119,11 @@ elif what == 'celebamask': # an archive as Kaggle serves it: CelebAMask-HQ/{Cele
             if p.is_file(): z.write(p, p.relative_to(raw.parent).as_posix())
 elif what == 'celeba':     # the folder the README asks for: img_align_celeba/ and the two .txt files
     write_celeba_layout('data/celeba', 60, layout='torchvision')
+elif what == 'photos':     # two photos of real people (public domain, shipped in scikit-image and Matplotlib)
+    import shutil, matplotlib.cbook as cbook
+    from skimage import data
+    Image.fromarray(data.astronaut()).save('photo_a.jpg', quality=95)
+    shutil.copy(cbook.get_sample_data('grace_hopper.jpg', asfileobj=False), 'photo_b.jpg')
 """
 
 def make_inputs(steps, clone, what):
@@ -188,6 +197,10 @@ def main(argv=None):
         if make_inputs(steps, clone, "celeba"):
             ok, _ = steps.run("celeba", ["source .venv/bin/activate", *blocks["celeba"]], clone)
             if ok: steps.expect_files("celeba", clone, ["data/celeba-64/index.json", "checkpoints/celeba/best", "outputs/celeba_edit.gif"], steps.t0)
+        # 5. your own photos, with the CelebA block's checkpoint
+        if ok and make_inputs(steps, clone, "photos"):
+            ok, _ = steps.run("photos", ["source .venv/bin/activate", *blocks["photos"]], clone)
+            if ok: steps.expect_files("photos", clone, re.findall(r"--out (\S+)", "\n".join(blocks["photos"])), steps.t0)
         return _end(steps, work, a.keep, t0)
     except BaseException as e:
         if not isinstance(e, (SystemExit, KeyboardInterrupt)):   # a bug here: keep the logs to look at, not the 5.6 GiB .venv

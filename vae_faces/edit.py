@@ -19,7 +19,8 @@ from .synthetic import FACTOR_NAMES
 from .model import evaluating
 from .evaluate import encode_all
 from .train import load_checkpoint, check_ckpt
-from .results import _grid, to_uint8, save_png, save_gif, load_image
+from .results import _grid, to_uint8, save_png, save_gif, load_face
+from .train import load_frame
 
 # %% auto #0
 __all__ = ['attribute_labels', 'attribute_vectors', 'edit_codes', 'edit_faces', 'edit_strip', 'edit_frames', 'factor_shifts',
@@ -148,10 +149,12 @@ def edit_cli(face:str, # the face: an image file, or the index of a face in --sp
              steps:int=24, # frames of a GIF
              fps:float=12, # frames per second of a GIF
              scale:int=2, # enlarge pixels scale×scale
+             no_align:bool=False, # take an image file as it is (centre-cropped), for pictures already framed like the training faces
+             pick:int=None, # which face of an image file, numbered from 1 at the left (default: the largest)
              device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
             ):
-    "Edit a face by adding attribute vectors to its code, and write the edited face (PNG) or the edit as a GIF."
-    check_int('--images', images, 20); check_int('--steps', steps, 2); check_float('--fps', fps, hi=100); check_int('--scale', scale, 1, 16)
+    "Edit a face by adding attribute vectors to its code, and write the edited face (PNG) or the edit as a GIF; a face in a photo is found and aligned first."
+    check_int('--images', images, 20); check_int('--pick', pick); check_int('--steps', steps, 2); check_float('--fps', fps, hi=100); check_int('--scale', scale, 1, 16)
     check_choice('--split', split, SPLITS); check_device(device)
     out, ckpt = check_out_file('--out', out, ('.png', '.gif')), check_ckpt(ckpt)
     check_dataset(dataset, root); amounts = parse_edits(attr, attr_names(dataset, root))
@@ -166,7 +169,10 @@ def edit_cli(face:str, # the face: an image file, or the index of a face in --sp
     if bad := [a for a in amounts if a not in vecs]:
         raise UsageError('; '.join(f"{a}: {counts[a][0]} of the {len(train)} training faces have it and {counts[a][1]} do not" for a in bad)
                          + "; a vector needs at least 10 of each: " + ("raise --images" if images < have else f"the {dataset} training split has no more faces"))
-    x = faces.batch([idx])[0] if faces is not None else load_image(face, model.cfg.img_size if getattr(model, 'cfg', None) else 64)
+    if faces is not None: x = faces.batch([idx])[0]
+    else:
+        x, _, note = load_face(face, load_frame(ckpt), model.cfg.img_size if getattr(model, 'cfg', None) else 64, not no_align, pick)
+        if note: print(f"note: {note}")
     if out.suffix.lower() == '.gif': p, what = save_gif(edit_frames(model, x, vecs, amounts, steps), out, fps, True, scale), f'a {steps}-frame GIF of the edit'
     else: p, what = save_png(to_uint8(edit_faces(model, x[None], vecs, amounts)[0]).repeat(scale, 0).repeat(scale, 1), out), 'the edited face'
     print(f"wrote {what} ({', '.join(f'{a} {v:+g}' for a, v in amounts.items())}) to {p}; vectors from {len(train)} {dataset} "

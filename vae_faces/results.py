@@ -7,12 +7,13 @@ Docs: https://vae-faces.github.io/vae_faces/results.html.md"""
 # %% auto #0
 __all__ = ['DEMO_EPOCHS', 'DEMO_RECIPE', 'METHODS', 'demo_config', 'train_demo_model', 'to_uint8', 'show_image', 'label_rows',
            'save_png', 'reconstruct', 'recon_grid', 'psnr', 'sample_grid', 'interpolate', 'morph_frames', 'save_gif',
-           'morph_grid_frames', 'traverse', 'morph_widget', 'load_image', 'sample_cli', 'morph_cli', 'run_demo',
-           'demo_cli']
+           'morph_grid_frames', 'traverse', 'morph_widget', 'load_image', 'load_face', 'paste_frames', 'sample_cli',
+           'morph_cli', 'reconstruct_cli', 'run_demo', 'demo_cli']
 
 # %% ../nbs/07_results.ipynb #dae8e17f
 import json, sys, time
 from pathlib import Path
+from typing import Annotated
 import numpy as np, torch, imageio.v3 as iio
 from torch import Tensor
 from PIL import Image
@@ -22,7 +23,8 @@ from .cli import UsageError, command, check_int, check_float, check_choice, chec
 from .model import VAEConfig, build_vae, eval_mode, evaluating, LatentGaussian, fit_latent
 from .datasets import get_dataset, check_dataset
 from .losses import recon_loss
-from .train import mean_se, PRECISIONS, get_device, precision_warning, _write_json, fit, OneCycleCB, load_checkpoint, set_seed, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents
+from .train import mean_se, PRECISIONS, get_device, precision_warning, _write_json, fit, OneCycleCB, load_checkpoint, set_seed, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents, load_frame
+from .align import read_photo, align_face, paste_back
 
 # %% ../nbs/07_results.ipynb #73a44ddb
 DEMO_EPOCHS = 3
@@ -217,15 +219,33 @@ def morph_widget(model, xa:torch.Tensor, xb:torch.Tensor, # two faces (3, H, W) 
 
 # %% ../nbs/07_results.ipynb #8f607cfc
 def load_image(path, size:int=64)->torch.Tensor: # (3, size, size) in [0, 1]
-    "Read an image file as a face tensor: RGB, centre-cropped to a square, resized with antialiasing."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such image file")
-    try:
-        with Image.open(path) as im: im = im.convert('RGB')
-    except Exception as e: raise ValueError(f"{path}: cannot read it as an image ({type(e).__name__}: {e}); pass a JPEG or PNG") from e
+    "Read an image file as a face tensor: RGB (any kind of picture, upright: `read_photo`), centre-cropped to a square, resized with antialiasing."
+    im = Image.fromarray(read_photo(path))
     w, h = im.size; s = min(w, h); l, t = (w - s) // 2, (h - s) // 2
     im = im.crop((l, t, l + s, t + s)).resize((size, size), Image.LANCZOS)
     return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).float() / 255
+
+# %% ../nbs/07_results.ipynb #2e2142bd
+def load_face(path, frame:dict|None, # a picture file; the frame to align it to (a checkpoint's `load_frame`; None: none)
+              size:int=64, align:bool=True, # the side of the face; False: centre-crop even where there is a frame
+              face:int|None=None, # which face, numbered from 1 at the left (None: the largest)
+              img:np.ndarray|None=None)->tuple: # the picture, if already read (`read_photo(path)`)
+    "(face (3, size, size) in [0, 1], its `Aligned` or None, a note for the user or None) for the picture file `path`."
+    if not align or frame is None:
+        note = None if not align else f"{path}: the model's faces have no landmark frame (synthetic faces): the picture is centre-cropped"
+        return load_image(path, size), None, note
+    a = align_face(read_photo(path) if img is None else img, frame, face, size, name=str(path))
+    k, n = next(i for i, f in enumerate(a.faces, 1) if f is a.face), len(a.faces)
+    note = f"{path}: {n} faces found; using face {k} from the left" + (' (the largest)' if face is None else '') if n > 1 else None
+    return torch.from_numpy(a.image.copy()).permute(2, 0, 1).float() / 255, a, note
+
+def paste_frames(frames:np.ndarray, photo:np.ndarray, a, # uint8 (T, S, S, 3) in the frame; uint8 (H, W, 3); its `Aligned`
+                 max_side:int=512)->np.ndarray: # uint8 (T, h, w, 3)
+    "The `frames` laid back into `photo` (the align chapter's `paste_back`), the photo first shrunk to at most `max_side` pixels."
+    h, w = photo.shape[:2]; k = min(1., max_side / max(h, w))
+    small = np.asarray(Image.fromarray(photo).resize((round(w * k), round(h * k)), Image.LANCZOS)) if k < 1 else photo
+    A = np.hstack([a.matrix[:, :2] * [w / small.shape[1], h / small.shape[0]], a.matrix[:, 2:]])   # small photo → frame
+    return np.stack([paste_back(small, f, A, a.target) for f in frames])
 
 # %% ../nbs/07_results.ipynb #0ddf8407
 def _faces(dataset:str, root, split:str, idx:list)->torch.Tensor:
@@ -268,15 +288,22 @@ def _morph_inputs(a:str, b:str, dataset, root)->list|None:
 # %% ../nbs/07_results.ipynb #fcfa589d
 METHODS = ('linear', 'slerp')
 
-def _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pingpong, scale, device)->Path:
+def _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pingpong, scale, device,
+           align=True, face_a=None, face_b=None, paste=False)->Path:
     "The work of `morph_cli`, once every option is checked."
     model = load_checkpoint(ckpt, device)[0]
     size = model.cfg.img_size if getattr(model, 'cfg', None) else 64
     if dataset: xa, xb = _faces(dataset, root, split, idx)
-    else: xa, xb = load_image(a, size), load_image(b, size)
+    else:
+        frame, photo = load_frame(ckpt), read_photo(a)
+        (xa, al, na), (xb, _, nb) = load_face(a, frame, size, align, face_a, photo), load_face(b, frame, size, align, face_b)
+        for n in (na, nb):
+            if n: print(f"note: {n}")
     dev = model.device
-    p = save_gif(morph_frames(model, xa.to(dev), xb.to(dev), steps, method), out, fps, not no_pingpong, scale)
-    print(f"wrote a {steps}-frame morph to {p}")
+    frames = morph_frames(model, xa.to(dev), xb.to(dev), steps, method)
+    if paste: frames, scale = paste_frames(frames, photo, al), 1
+    p = save_gif(frames, out, fps, not no_pingpong, scale)
+    print(f"wrote a {steps}-frame morph to {p}" + (f", laid into {a}" if paste else ''))
     return p
 
 # %% ../nbs/07_results.ipynb #5cd59968
@@ -294,13 +321,53 @@ def morph_cli(a:str, # first face: an image file, or an index into --dataset
               method:str='linear', # 'linear' or 'slerp' interpolation of the latent means
               no_pingpong:bool=False, # jump back to a at the end instead of playing backwards
               scale:int=2, # enlarge pixels scale×scale
+              no_align:bool=False, # use the pictures as they are (centre-cropped), for pictures already framed like the training faces
+              face_a:int=None, # which face of picture a, numbered from 1 at the left (default: the largest)
+              face_b:int=None, # which face of picture b
+              paste:bool=False, # lay the morph back into photo a (its landmarks' transform undone, the edge blended)
               device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
              ):
-    "Morph one face into another through the latent means and write a looping GIF."
+    "Morph one face into another through the latent means and write a looping GIF; faces in photos are found and aligned first."
     check_int('--steps', steps, 2); check_float('--fps', fps, hi=100); check_choice('--method', method, METHODS)
-    check_int('--scale', scale, 1, 16); check_choice('--split', split, SPLITS); check_device(device)
+    check_int('--scale', scale, 1, 16); check_choice('--split', split, SPLITS); check_device(device); check_int('--face-a', face_a); check_int('--face-b', face_b)
     out, ckpt, idx = check_out_file('--out', out, ('.gif',)), check_ckpt(ckpt), _morph_inputs(a, b, dataset, root)
-    return _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pingpong, scale, device)
+    if paste and (dataset or no_align): raise UsageError("--paste lays the morph back into photo a by its landmarks: it needs two picture files, aligned (no --dataset, no --no-align)")
+    if paste and load_frame(ckpt) is None: raise UsageError(f"--paste lays the morph back into photo a by its landmarks, and {ckpt} has no landmark frame (a model of synthetic faces): leave --paste out")
+    return _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pingpong, scale, device, not no_align, face_a, face_b, paste)
+
+# %% ../nbs/07_results.ipynb #c1301fca
+def _thumb(img:np.ndarray, size:int)->torch.Tensor:
+    "A picture shrunk to fit a `size`×`size` square, on white: (3, size, size) in [0, 1]."
+    im = Image.fromarray(img); im.thumbnail((size, size), Image.LANCZOS)
+    sq = Image.new('RGB', (size, size), (255, 255, 255)); sq.paste(im, ((size - im.width) // 2, (size - im.height) // 2))
+    return torch.from_numpy(np.asarray(sq).copy()).permute(2, 0, 1).float() / 255
+
+@call_parse
+@command
+def reconstruct_cli(photos:Annotated[str, dict(nargs='+', metavar='PHOTO')], # picture files
+                    ckpt:str='checkpoints/demo/best', # checkpoint directory
+                    out:str='outputs/reconstructions.png', # PNG file to write
+                    no_align:bool=False, # use the pictures as they are (centre-cropped), for pictures already framed like the training faces
+                    face:int=None, # which face of each picture, numbered from 1 at the left (default: the largest)
+                    scale:int=2, # enlarge pixels scale×scale
+                    device:str=None, # 'cpu', 'cuda', 'mps' (default: the best available)
+                   ):
+    "Reconstruct the faces in your photos: a row per photo with the photo, its aligned face and the model's reconstruction."
+    photos = [photos] if isinstance(photos, str) else list(photos or [])
+    if not photos: raise UsageError("pass at least one picture file (JPEG, PNG)")
+    for v in photos: check_file('', v, 'pass a picture file (JPEG, PNG)')
+    check_int('--face', face); check_int('--scale', scale, 1, 16); check_device(device)
+    out, ckpt = check_out_file('--out', out, ('.png',)), check_ckpt(ckpt)
+    model, frame = load_checkpoint(ckpt, device)[0], load_frame(ckpt)
+    size, rows = model.cfg.img_size if getattr(model, 'cfg', None) else 64, []
+    for v in photos:
+        x, _, note = load_face(v, frame, size, not no_align, face, img := read_photo(v))
+        if note: print(f"note: {note}")
+        rows += [_thumb(img, size), x, reconstruct(model, x[None].to(model.device))[0].float().cpu()]
+    g = _grid(torch.stack(rows), nrow=3)
+    p = save_png(g.repeat(scale, 0).repeat(scale, 1), out)
+    print(f"wrote {p}: a row per photo (the photo, its face {'as given' if no_align or frame is None else 'aligned to ' + frame['name']}, the reconstruction)")
+    return p
 
 # %% ../nbs/07_results.ipynb #ef964ada
 def run_demo(out='outputs', # folder for the pictures

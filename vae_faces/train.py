@@ -24,6 +24,7 @@ from .datasets import DATASETS, get_dataset, check_dataset
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_dir, is_checkpoint
 from .model import VAEConfig, build_vae, evaluating, get_builder, LatentGaussian, fit_latent
 from .losses import LOSSES, ELBOLoss, recon_loss
+from .align import frame_of
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'LATENT_FILE', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning',
@@ -31,7 +32,7 @@ __all__ = ['PRECISIONS', 'LATENT_FILE', 'get_device', 'bf16_native', 'bf16_speed
            'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'Learner',
            'SingleBatchCB', 'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'get_rng_state', 'set_rng_state',
            'CheckpointWriteError', 'save_checkpoint', 'load_weights', 'load_checkpoint', 'save_latent', 'load_latent',
-           'write_latents', 'check_ckpt', 'checkpoint_summary', 'CheckpointExistsError', 'check_out',
+           'load_frame', 'write_latents', 'check_ckpt', 'checkpoint_summary', 'CheckpointExistsError', 'check_out',
            'clear_checkpoints', 'CheckpointCB', 'fit', 'plot_history', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #068e951f
@@ -195,7 +196,7 @@ class Learner:
         self.opt = torch.optim.Adam(self.model.parameters(), lr=lr, fused=True if self.device.type in ('cpu', 'cuda') else None)
         self.epoch = self.iter = self.step = 0
         self.history, self._pending, self.ckpt_dir = dict(step=[], loss=[], nll=[], kl=[], valid=[]), [], None
-        self.resumed_from = None  # the checkpoint `load` continued from
+        self.resumed_from, self.meta = None, {}  # the checkpoint `load` continued from; more for config.json (what the faces are)
 
     def callback(self, name): run_cbs(self.cbs, name, self)
 
@@ -493,6 +494,10 @@ def load_latent(ckpt)->LatentGaussian|None:
     "The checkpoint's `LatentGaussian`, or None if it has none."
     return LatentGaussian(**st.load_file(p)) if (p := Path(ckpt)/LATENT_FILE).exists() else None
 
+def load_frame(ckpt)->dict|None:
+    "The frame of the faces checkpoint `ckpt` was trained on (the align chapter's `frame_of`), or None (synthetic faces, older checkpoints)."
+    return (_read_json(_ckpt_dir(ckpt)/'config.json').get('data') or {}).get('frame')
+
 def write_latents(out, # a training folder: its `last` and `best` checkpoints get their fit
                   train, # the training faces (a dataset, or a tensor (N, C, H, W))
                   n:int=4096, # fit on the first this many
@@ -524,6 +529,7 @@ def state(self:Learner, epoch=None, iter=None)->dict:
     hp['schedule'] = next((cb.schedule for cb in self.cbs if hasattr(cb, 'schedule')), 'constant')   # e.g. `OneCycleCB`
     dl = self.dls.get('train')   # its batch size: where a resumed epoch's batches begin depends on it
     hp['bs'] = getattr(dl, 'bs', getattr(dl, 'batch_size', None))   # `ArrayLoader` or torch's `DataLoader`
+    hp.update(self.meta)
     return dict(epoch=self.epoch if epoch is None else epoch, iter=self.iter if iter is None else iter, step=self.step,
                 history=self.history, rng=get_rng_state(), hparams=hp)
 
@@ -616,6 +622,7 @@ def fit(model, # a `VAE`, trained in place
         ckpt_every:int|None=None, # also save `last` every this many steps
         progress:bool=True, # show progress bars (`ProgressCB`)
         loss_func=None, # the loss (see `Learner`); None: `recon_loss(likelihood)`
+        meta:dict|None=None, # more for every checkpoint's config.json, e.g. {'data': {'dataset': …, 'frame': …}}
         **kwargs, # passed to `Learner` (valid_func, sync_every, channels_last)
        )->dict: # the history: per-step 'step', 'loss', 'nll', 'kl' and per-epoch 'valid'
     "Train `model` with a `Learner` and the usual callbacks; with `resume`, continue an interrupted run exactly."
@@ -623,6 +630,7 @@ def fit(model, # a `VAE`, trained in place
     set_seed(seed)
     cbs = [*cbs, *([ProgressCB()] if progress else []), *([CheckpointCB(ckpt_dir, ckpt_every, force)] if ckpt_dir else [])]
     learn = Learner(model, loaders, loss_func or recon_loss(likelihood), lr, beta, kl_warmup, device, precision, cbs, seed, **kwargs)
+    learn.meta = dict(meta or {})
     last = Path(ckpt_dir or '.')/'last'
     if resume and (last.is_dir() or last.with_name('last.old').is_dir()):
         s = learn.load(last)
@@ -688,7 +696,8 @@ def _train(root, out, cfg, dataset, n, beta, likelihood, epochs, bs, lr, kl_warm
           f"{sum(p.numel() for p in model.parameters()):,} parameters; {get_device(device)}, {prec}")
     h = fit(model, dataloaders(dsets, bs=bs, seed=seed, device=get_device(device)), epochs, lr, beta, kl_warmup=kl_warmup, device=device,
             precision=precision, ckpt_dir=out, resume=resume, force=force, seed=seed, ckpt_every=ckpt_every, progress=not quiet,
-            cbs=[OneCycleCB()] if onecycle else [], loss_func=recon_loss(likelihood, None if likelihood == 'optimal-sigma' else sigma))
+            cbs=[OneCycleCB()] if onecycle else [], loss_func=recon_loss(likelihood, None if likelihood == 'optimal-sigma' else sigma),
+            meta=dict(data=dict(dataset=dataset, frame=frame_of(dsets['train']))))   # the frame photos are aligned to (the align chapter)
     v = h['valid'][-1] if h['valid'] else None
     write_latents(out, dsets['train'], device=device)
     print(f"checkpoints: {out/'last'} and {out/'best'}, each with the Gaussian of its codes ({LATENT_FILE}, for vae-faces-sample)")
