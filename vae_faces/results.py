@@ -295,7 +295,7 @@ def _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pi
     size = model.cfg.img_size if getattr(model, 'cfg', None) else 64
     if dataset: xa, xb = _faces(dataset, root, split, idx)
     else:
-        frame, photo = load_frame(ckpt), read_photo(a)
+        frame, photo = load_frame(ckpt), read_photo(a) if paste else None   # photo a, read once where the morph goes back into it
         (xa, al, na), (xb, _, nb) = load_face(a, frame, size, align, face_a, photo), load_face(b, frame, size, align, face_b)
         for n in (na, nb):
             if n: print(f"note: {n}")
