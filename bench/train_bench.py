@@ -42,8 +42,9 @@ from torchvision.transforms import ToTensor
 from vae_faces.data import ArrayLoader
 from vae_faces.synthetic import SyntheticFaces
 from vae_faces.model import VAEConfig, build_vae
-from vae_faces.train import Learner, Callback, CancelFitException, OneCycleCB, heldout_elbo, resolve_precision, bf16_native, autocast
-from vae_faces.results import DEMO_RECIPE, demo_config
+from vae_faces.device import resolve_precision, bf16_native, autocast
+from vae_faces.train import Learner, Callback, CancelFitException, OneCycleCB, PrecisionCB, ChannelsLastCB, heldout_elbo
+from vae_faces.results import DEMO, demo_config
 
 # ---------------------------------------------------------------- the reference, as the tutorial writes it
 class PNGFaces(Dataset):
@@ -181,18 +182,24 @@ class StopAfter(Callback):
         self.left -= 1
         if self.left == 0: raise CancelFitException()
 
+def our_cbs(precision, channels_last)->list:
+    "The callbacks that set our loop's precision and memory layout."
+    return [PrecisionCB(precision), *([ChannelsLastCB()] if channels_last else [])]
+
 def ours_img_s(model, loader, channels_last, precision, steps=6):
     "Images/s of our loop on a copy of `model` (for the channels_last choice)."
-    learn = Learner(copy.deepcopy(model), dict(train=loader), precision=precision, channels_last=channels_last, device=DEV, cbs=[StopAfter(2)])
-    learn.fit(1); learn.cbs = [StopAfter(steps)]
+    cbs = our_cbs(precision, channels_last)
+    learn = Learner(copy.deepcopy(model).to(DEV), dict(train=loader), cbs=[*cbs, StopAfter(2)])
+    learn.fit(1); learn.cbs = [*cbs, StopAfter(steps)]
     sync(); t = time.perf_counter(); learn.fit(1); sync()
     return steps * loader.bs / (time.perf_counter() - t)
 
 def profile_ours(model, loader, channels_last, precision, steps=4):
     "Where one step of our loop spends its time: the top ops by self CPU time."
     from torch.profiler import profile, ProfilerActivity
-    learn = Learner(copy.deepcopy(model), dict(train=loader), precision=precision, channels_last=channels_last, device=DEV, cbs=[StopAfter(2)])
-    learn.fit(1); learn.cbs = [StopAfter(steps)]
+    cbs = our_cbs(precision, channels_last)
+    learn = Learner(copy.deepcopy(model).to(DEV), dict(train=loader), cbs=[*cbs, StopAfter(2)])
+    learn.fit(1); learn.cbs = [*cbs, StopAfter(steps)]
     with profile(activities=[ProfilerActivity.CPU]) as p: learn.fit(1); sync()
     ev = sorted(p.key_averages(), key=lambda e: -e.self_cpu_time_total)
     tot = sum(e.self_cpu_time_total for e in ev)
@@ -213,15 +220,15 @@ def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32
     sync(); t_ref, target = time.perf_counter() - t, heldout_elbo(ref, vl, seed=seed)['nelbo']
     print(f"\ntime to quality: the tutorial's recipe (reference loop, its model, fp32, batch {bs}, constant Adam 1e-3) trains {epochs} "
           f"epochs in {t_ref:.1f} s to a held-out -ELBO of {target:.2f} nats/image, the target")
-    assert DEMO_RECIPE['bs'] == bs and DEMO_RECIPE['onecycle']
+    assert DEMO.bs == bs and DEMO.schedule == 'onecycle'
     models = {"the demo's model (demo_config(): half width, latent 32)": demo_config(),
               "the tutorial's model (VAEConfig())": VAEConfig()}
-    print(f"ours: our loop ({prec}), the demo's schedule (one-cycle to {DEMO_RECIPE['lr']:g}, batch {bs}) and the Bernoulli "
+    print(f"ours: our loop ({prec}), the demo's schedule (one-cycle to {DEMO.lr:g}, batch {bs}) and the Bernoulli "
           f"likelihood the target is measured in; 1, 2, ... epochs until one ends at or below the target")
     for name, cfg in models.items():
         for e in range(1, epochs + 1):
             torch.manual_seed(seed)
-            learn = Learner(build_vae(cfg), dict(train=tl), lr=DEMO_RECIPE['lr'], precision=prec, channels_last=cl, seed=seed, device=DEV, cbs=[OneCycleCB()])
+            learn = Learner(build_vae(cfg).to(DEV), dict(train=tl), lr=DEMO.lr, cbs=[*our_cbs(prec, cl), OneCycleCB()])
             sync(); t = time.perf_counter(); learn.fit(e); sync(); secs = time.perf_counter() - t
             v = heldout_elbo(learn.model, vl, seed=seed)['nelbo']
             print(f"  {name}, {e} epoch{'s' * (e > 1)}: {secs:.1f} s, held-out -ELBO {v:.2f}")
@@ -295,7 +302,7 @@ def main(n_train:int=2304, # training images (36 batches of 64)
     ours, ref = copy.deepcopy(model), copy.deepcopy(model).to(DEV)
     if compile: ours.compile()   # in place: the state dict keeps its keys; compiled at the first step of block 0
     stop = StopAfter(block)
-    learn = Learner(ours, dict(train=tl), lr=lr, precision=prec, channels_last=cl, seed=seed, device=DEV, cbs=[stop])
+    learn = Learner(ours.to(DEV), dict(train=tl), lr=lr, cbs=[*our_cbs(prec, cl), stop])
     ropt, rlosses = torch.optim.Adam(ref.parameters(), lr=lr), []
     def ref_batches():
         for e in range(epochs):

@@ -15,6 +15,7 @@ import numpy as np, torch
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from torch.utils.data import Dataset
+from .files import replace_dir
 
 # %% ../nbs/03_data.ipynb #59f6db36
 RETURNS = ('image', 'mask', 'factors', 'attrs')  # what a `FacesDataset` can return, per item
@@ -219,14 +220,11 @@ def dataloaders(splits:dict, # {'train': FacesDataset, 'valid': ..., 'test': ...
 CACHE_FORMAT = 'vae_faces.cache/1'
 _ARRAYS = ('images', 'masks', 'factors', 'attrs')
 
-def _replace_dir(tmp:Path, path:Path):
-    "Move the finished directory `tmp` to `path`, replacing a previous cache there."
-    if path.exists():
-        if not (path.is_dir() and ((path/'index.json').exists() or not any(path.iterdir()))):
-            raise FileExistsError(f"refusing to overwrite {path}: it exists and is not a faces cache (no index.json)")
-        old = Path(tempfile.mkdtemp(prefix=f'.{path.name}.old-', dir=path.parent))
-        os.replace(path, old); os.replace(tmp, path); shutil.rmtree(old, ignore_errors=True)
-    else: os.replace(tmp, path)
+def _replace_cache(tmp:Path, path:Path):
+    "Switch the finished directory `tmp` in for `path` (the files chapter's `replace_dir`), if `path` is a faces cache or nothing."
+    if path.exists() and not (path.is_dir() and ((path/'index.json').exists() or not any(path.iterdir()))):
+        raise FileExistsError(f"refusing to overwrite {path}: it exists and is not a faces cache (no index.json)")
+    replace_dir(tmp, path)
 
 # %% ../nbs/03_data.ipynb #3df75c40
 def _json_ids(ids, n):
@@ -255,7 +253,7 @@ def save_cache(path, # directory of the cache (created; an existing cache there 
         for k in _ARRAYS:
             if (a := getattr(ds, f'_{k}')) is not None: np.save(tmp/f'{k}.npy', np.ascontiguousarray(a)); index['arrays'].append(k)
         (tmp/'index.json').write_text(json.dumps(index))
-        _replace_dir(tmp, path)
+        _replace_cache(tmp, path)
     except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
     return path
 

@@ -17,15 +17,16 @@ from .cli import command, check_int, check_choice, check_device
 from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net
 from .losses import GAUSSIANS, ELBOLoss, bits_per_dim, recon_loss
 from .datasets import get_dataset, check_dataset
-from .train import mean_se, fit, heldout_elbo, least_nll, load_checkpoint, set_seed, check_ckpt
+from .train import TrainConfig, mean_se, heldout_elbo, least_nll
+from .checkpoint import load_checkpoint, check_ckpt
 from .masked import Comparison
 from .evaluate import evaluate, checkpoint_likelihood
 import numpy as np
 
 # %% auto #0
-__all__ = ['LOG_SCALE_MIN', 'LOG_SCALE_MAX', 'dlogistic_logp', 'dlogistic_mean', 'dlogistic_sample', 'DLogisticDecoder', 'FP32',
-           'build_dlogistic_vae', 'dlogistic_nll', 'dlogistic_loss', 'heldout_bpd', 'shared_scale_nll',
-           'fit_shared_scale', 'train_dlogistic', 'checkpoint_bpd', 'bpd_cli', 'compare_bpd']
+__all__ = ['LOG_SCALE_MIN', 'LOG_SCALE_MAX', 'DLOGISTIC', 'dlogistic_logp', 'dlogistic_mean', 'dlogistic_sample',
+           'DLogisticDecoder', 'FP32', 'build_dlogistic_vae', 'dlogistic_nll', 'dlogistic_loss', 'heldout_bpd',
+           'dlogistic_funcs', 'shared_scale_nll', 'fit_shared_scale', 'checkpoint_bpd', 'bpd_cli', 'compare_bpd']
 
 # %% ../nbs/10_discretized.ipynb #a9c3deaa
 LOG_SCALE_MIN, LOG_SCALE_MAX = -10., 10.  # range of log s: a hundredth of a bin to far wider than [0, 1]
@@ -123,6 +124,15 @@ def heldout_bpd(model, # a VAE
                  gap_bpd=bits_per_dim((d['nelbo'] - d['neg_iwae']).mean().item(), D), gap_bpd_se=se(d['nelbo'] - d['neg_iwae']))
     return r
 
+# %% ../nbs/10_discretized.ipynb #6cf48583
+DLOGISTIC = TrainConfig(builder='vae_faces.discretized.build_dlogistic_vae', likelihood='dlogistic', schedule='constant',
+                        lr=1e-3, bs=64, precision='auto')   # VAEConfig()'s sizes, 10 epochs
+
+def dlogistic_funcs(cfg:TrainConfig, # a run of a discretized-logistic VAE (`DLOGISTIC`, varied)
+                   )->dict: # keyword arguments for `train`: loss_func and valid_func
+    "The discretized-logistic loss, and `heldout_bpd` with the run's seed as its held-out numbers of each epoch."
+    return dict(loss_func=dlogistic_loss(), valid_func=partial(heldout_bpd, seed=cfg.seed))
+
 # %% ../nbs/10_discretized.ipynb #d293b1c4
 def shared_scale_nll(log_scale:float, # log s shared by every subpixel
                     ): # (logits, batch) -> -log P(x|z) per image (B,), a likelihood for `heldout_elbo`
@@ -135,19 +145,6 @@ def fit_shared_scale(model, dl, # a Bernoulli VAE; validation batches
     "The shared log-scale that minimises the validation NLL of `shared_scale_nll` (one z per image, the same for every scale)."
     grid = (torch.arange(-8, 0.01, 0.25) if grid is None else torch.as_tensor(grid, dtype=torch.float32)).tolist()
     return least_nll(model, dl, {ls: shared_scale_nll(ls) for ls in grid}, seed)
-
-# %% ../nbs/10_discretized.ipynb #97f2f6bd
-def train_dlogistic(dsets:dict, # 'train' and (optionally) 'valid' datasets of images
-                    cfg:VAEConfig|None=None, epochs:int=10, # architecture (None: `VAEConfig()`); training length
-                    bs:int=64, lr:float=1e-3, beta:float=1.0, kl_warmup:int=0, precision:str='auto', seed:int=0,
-                    ckpt_dir=None, # write checkpoints `ckpt_dir/last` and `ckpt_dir/best`
-                    device=None, progress:bool=True, **kwargs)->tuple: # passed to `fit` (resume, force, ...); (model in eval mode, history)
-    "Train a VAE with the discretized-logistic likelihood on `dsets`."
-    dls = dataloaders({k: dsets[k] for k in ('train', 'valid') if k in dsets}, bs=bs, seed=seed)
-    set_seed(seed); model = build_dlogistic_vae(cfg)
-    h = fit(model, dls, epochs, lr=lr, beta=beta, kl_warmup=kl_warmup, device=device, precision=precision, seed=seed,
-            ckpt_dir=ckpt_dir, progress=progress, loss_func=dlogistic_loss(), valid_func=partial(heldout_bpd, seed=seed), **kwargs)
-    return model.eval(), h
 
 # %% ../nbs/10_discretized.ipynb #503b0386
 def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
@@ -170,7 +167,7 @@ def checkpoint_bpd(ckpt, # checkpoint directory (e.g. OUT/best)
 # %% ../nbs/10_discretized.ipynb #c0bedd1d
 @call_parse
 @command
-def bpd_cli(ckpt:str, # checkpoint directory written by vae-faces-train or `train_dlogistic`, e.g. checkpoints/best
+def bpd_cli(ckpt:str, # checkpoint directory written by vae-faces-train or `train`, e.g. checkpoints/best
             dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
             root:str=None, # prepared cache (e.g. of vae-faces-prep-celeba --crop face)
             split:str='test', # split to evaluate

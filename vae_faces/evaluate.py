@@ -20,7 +20,9 @@ from .cli import UsageError, command, check_int, check_choice, check_device, che
 from .model import evaluating
 from .data import SPLITS
 from .datasets import get_dataset, check_dataset
-from .train import mean_se, elbo_draws, least_nll, get_device, load_checkpoint, check_ckpt
+from .device import get_device
+from .checkpoint import load_checkpoint, check_ckpt
+from .train import mean_se, elbo_draws, least_nll
 from .results import interpolate
 
 # %% auto #0

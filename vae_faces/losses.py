@@ -15,7 +15,7 @@ from .kl import kl_std_normal
 from .reparam import reparameterize
 
 # %% auto #0
-__all__ = ['LIKELIHOODS', 'LOSSES', 'GAUSSIANS', 'BernoulliNLL', 'recon_nll', 'vae_loss', 'ELBOLoss', 'recon_loss',
+__all__ = ['LIKELIHOODS', 'LOSSES', 'GAUSSIANS', 'BernoulliNLL', 'recon_nll', 'vae_loss', 'nll_parts', 'ELBOLoss', 'recon_loss',
            'OptimalSigmaLoss', 'mc_elbo_vae', 'bits_per_dim', 'dgauss_nll']
 
 # %% ../nbs/05_losses.ipynb #bcf712ab
@@ -61,9 +61,12 @@ def vae_loss(logits:Tensor, # decoder logits (B, C, H, W)
     nll,kl = recon_nll(logits, x, likelihood, sigma),kl_std_normal(mu.float(), logvar.float())
     return dict(loss=(nll + beta*kl).mean(), nll=nll, kl=kl)
 
-# %% ../nbs/05_losses.ipynb #49147118
-def _parts(r)->dict: return dict(r) if isinstance(r, dict) else dict(nll=r)
+# %% ../nbs/05_losses.ipynb #f327dbb4
+def nll_parts(r)->dict: # {'nll': (B,), more parts...}, a new dict (the caller may pop from it)
+    "A likelihood's value as a dict: a copy of `r` if it is one (with 'nll' and its parts), else `dict(nll=r)`."
+    return dict(r) if isinstance(r, dict) else dict(nll=r)
 
+# %% ../nbs/05_losses.ipynb #49147118
 class ELBOLoss:
     "A trainer's loss: the β-weighted negative ELBO of a batch, eq. (1), for the likelihood `nll`."
     def __init__(self, nll, # (decoder output, batch) -> -log p(x|z) per image (B,), or a dict with it as 'nll' and its parts
@@ -74,7 +77,7 @@ class ELBOLoss:
                  batch:list, # [images (B, C, H, W), ...] on the model's device
                  beta:float=1.0)->dict: # loss (scalar); nll, kl and the parts of `nll`, each (B,), in nats
         out, mu, logvar = model(batch[0])
-        r = _parts(self.nll(out, batch)); kl = kl_std_normal(mu.float(), logvar.float())
+        r = nll_parts(self.nll(out, batch)); kl = kl_std_normal(mu.float(), logvar.float())
         return dict(loss=(r['nll'] + beta*kl).mean(), nll=r.pop('nll'), kl=kl, **r)
     def __repr__(self): return f"ELBOLoss({self.name!r}" + (f", sigma={self.sigma:g})" if self.sigma is not None else ")")
 

@@ -10,15 +10,15 @@ import copy, math, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import replace
 from functools import partial
 from torch import Tensor
-from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net, build_vae, eval_mode, evaluating
+from .model import VAE, VAEConfig, Encoder, Decoder, Prior, builder, conv_encoder_net, conv_decoder_net, eval_mode, evaluating
 from .data import dataloaders
 from .losses import ELBOLoss, recon_nll
-from .train import fit, heldout_elbo, set_seed
+from .train import TrainConfig, heldout_elbo
 
 # %% auto #0
 __all__ = ['VARIANTS', 'pixel_nll', 'composite', 'MaskedDecoder', 'build_masked_vae', 'hard_masked', 'masked_nll', 'masked_loss',
-           'bg_leakage', 'face_metrics', 'never_face', 'predict_mask', 'sample_metrics', 'Comparison', 'train_variant',
-           'train_pair', 'compare_masked']
+           'bg_leakage', 'face_metrics', 'never_face', 'predict_mask', 'sample_metrics', 'Comparison', 'variant_config',
+           'variant_funcs', 'compare_masked']
 
 # %% ../nbs/09_masked.ipynb #fddb60d8
 def pixel_nll(logits:Tensor, # decoder logits (B, C, H, W)
@@ -179,26 +179,25 @@ class Comparison(dict):
 # %% ../nbs/09_masked.ipynb #ff3cedc8
 VARIANTS = ('baseline', 'masked')
 
-def train_variant(kind:str, # 'baseline' (`build_vae`, trained by `fit`) or 'masked' (`build_masked_vae`); both trained by `fit`
-                  dsets:dict, # 'train' and 'valid' `FacesDataset`s returning (image, mask)
-                  cfg:VAEConfig, epochs:int, # the shared architecture and training length
-                  bs:int=64, lr:float=1e-3, precision:str='auto', seed:int=0, # the shared budget
-                  bg=(0, 0, 0), # background colour of the faces
-                  progress:bool=False)->tuple: # (model in eval mode, history)
-    "Train one of the two variants; with the same arguments both see the same faces in the same order."
+def variant_config(kind:str, # 'baseline' (`build_vae`, Bernoulli) or 'masked' (`build_masked_vae`, `masked_loss`)
+                   cfg:VAEConfig, epochs:int, # the shared architecture and training length
+                   bs:int=64, lr:float=1e-3, precision:str='auto', seed:int=0, # the shared budget
+                   bg=(0, 0, 0), # background colour of the faces (RGB 0-255)
+                  )->TrainConfig: # a constant learning rate; `train` it with `variant_funcs`
+    "The run of one of the two variants; with the same arguments both see the same faces in the same order."
     if kind not in VARIANTS: raise ValueError(f"kind must be one of {VARIANTS}, got {kind!r}")
-    dls = dataloaders({k: dsets[k] for k in ('train', 'valid')}, bs=bs, seed=seed)
-    set_seed(seed); model = build_vae(cfg) if kind == 'baseline' else build_masked_vae(cfg, bg=bg)
-    own = {} if kind == 'baseline' else dict(loss_func=masked_loss(), valid_func=partial(face_metrics, bg=bg, seed=seed))
-    h = fit(model, dls, epochs, lr=lr, precision=precision, seed=seed, progress=progress, **own)
-    return model.eval(), h
+    tc = TrainConfig(model=cfg, likelihood='bernoulli', schedule='constant', lr=lr, bs=bs, epochs=epochs, precision=precision, seed=seed)
+    if kind == 'baseline': return tc
+    return replace(tc, builder='vae_faces.masked.build_masked_vae', builder_kwargs=dict(bg=list(bg)), likelihood='masked-bernoulli')
+
+def variant_funcs(tc:TrainConfig, # a run of `variant_config`
+                 )->dict: # keyword arguments for `train`: loss_func and valid_func (none for the baseline)
+    "The masked VAE's loss and held-out measures (`face_metrics` on its background, with its seed); the baseline needs none."
+    if tc.builder != 'vae_faces.masked.build_masked_vae': return {}
+    bg = tuple(tc.builder_kwargs.get('bg', (0, 0, 0)))
+    return dict(loss_func=masked_loss(), valid_func=partial(face_metrics, bg=bg, seed=tc.seed))
 
 # %% ../nbs/09_masked.ipynb #759b5740
-def train_pair(dsets:dict, cfg:VAEConfig, epochs:int, **kwargs)->tuple: # (models, histories), keyed by `VARIANTS`
-    "Train the baseline and the masked VAE on the same data with the same budget (`train_variant` for each)."
-    res = {k: train_variant(k, dsets, cfg, epochs, **kwargs) for k in VARIANTS}
-    return {k: m for k, (m, h) in res.items()}, {k: h for k, (m, h) in res.items()}
-
 def compare_masked(models:dict, # {name: VAE}, with the masked VAE as 'masked' (its encoder and mask decoder give masks)
                    dsets:dict, # 'train' and 'test' datasets (image, mask)
                    n_samples:int=500, bg=(0, 0, 0), seed:int=0, bs:int=250)->Comparison:

@@ -8,13 +8,14 @@ Docs: https://vae-faces.github.io/vae_faces/prep.html.md"""
 __all__ = ['say', 'reading', 'check_bg', 'num_workers', 'imap_chunks', 'prep_chunked', 'check_prep_args']
 
 # %% ../nbs/03_prep.ipynb #41fb45cb
-import json, os, queue, shutil, sys, time, traceback, multiprocessing as mp
+import io, json, os, queue, shutil, sys, time, traceback, multiprocessing as mp
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from .cli import check_int
+from .files import write_atomic
 
 # %% ../nbs/03_prep.ipynb #2c90262d
 def say(verbose:bool, # False: print nothing
@@ -93,11 +94,10 @@ def _prep_chunk(i, chunks, prep_one, work, names):
         except Exception as e: skipped.append((j, f"{type(e).__name__}: {e}")); continue
         ok.append(j)
         for k, a in zip(names, r): arrs[k].append(a)
-    tmp = Path(work)/f'.{i:05d}.tmp'
-    with open(tmp, 'wb') as f:
-        np.savez(f, ids=np.array(ok), skipped=np.array(json.dumps(skipped)),
-                 **{k: np.stack(v) if v else np.zeros(0, np.uint8) for k, v in arrs.items()})
-    os.replace(tmp, Path(work)/f'{i:05d}.npz')
+    buf = io.BytesIO()
+    np.savez(buf, ids=np.array(ok), skipped=np.array(json.dumps(skipped)),
+             **{k: np.stack(v) if v else np.zeros(0, np.uint8) for k, v in arrs.items()})
+    write_atomic(Path(work)/f'{i:05d}.npz', buf.getvalue())
     return skipped
 
 # %% ../nbs/03_prep.ipynb #2c6c4295

@@ -14,7 +14,8 @@ from torch import Tensor
 from .synthetic import FACTOR_NAMES, SyntheticFaces, cache_root
 from .data import dataloaders
 from .model import evaluating
-from .train import mean_se, _write_atomic
+from .files import write_atomic
+from .train import mean_se
 
 # %% auto #0
 __all__ = ['FACTOR_NET_VERSION', 'FactorNet', 'train_factor_net', 'features', 'factor_net', 'frechet_gaussians',
@@ -88,7 +89,7 @@ def factor_net(cache_dir=None, **kwargs)->FactorNet: # see `train_factor_net` fo
         return net.eval()
     net, r2 = train_factor_net(**kwargs); net.r2 = r2
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, st.save(net.state_dict(), metadata=dict(cfg=json.dumps(net.cfg), r2=json.dumps(r2), key=key)))
+    write_atomic(path, st.save(net.state_dict(), metadata=dict(cfg=json.dumps(net.cfg), r2=json.dumps(r2), key=key)))
     return net
 
 # %% ../nbs/08a_quality.ipynb #62f9908d

@@ -6,14 +6,13 @@ Docs: https://vae-faces.github.io/vae_faces/rate_distortion.html.md"""
 
 # %% ../nbs/13_rate_distortion.ipynb #a88bc077
 from __future__ import annotations
-import torch
 import matplotlib.pyplot as plt
 from torch import Tensor
 from .kl import kl_std_normal
-from .losses import ELBOLoss, recon_loss, dgauss_nll, _parts
+from .losses import ELBOLoss, recon_loss, dgauss_nll, nll_parts
 from .data import dataloaders
-from .model import VAEConfig, build_vae
-from .train import mean_se, fit, heldout_elbo, OneCycleCB
+from .model import VAEConfig
+from .train import mean_se, heldout_elbo, TrainConfig, train
 from .evaluate import encode_all, active_units, kl_per_dim
 
 # %% auto #0
@@ -27,7 +26,7 @@ class FreeBitsLoss(ELBOLoss):
         super().__init__(base.nll, base.name, base.sigma); self.free_bits = free_bits
     def __call__(self, model, batch:list, beta:float=1.0)->dict:
         out, mu, logvar = model(batch[0]); mu, logvar = mu.float(), logvar.float()
-        r = _parts(self.nll(out, batch))
+        r = nll_parts(self.nll(out, batch))
         loss = r['nll'].mean() + beta * kl_per_dim(mu, logvar).clamp_min(self.free_bits).sum()   # (D,) batch means, floored
         return dict(loss=loss, nll=r.pop('nll'), kl=kl_std_normal(mu, logvar), **r)
 
@@ -53,14 +52,14 @@ def rd_sweep(settings:dict, # {name: dict(beta=, warmup=, free_bits=)}, e.g. `RD
              cfg:VAEConfig|None=None, epochs:int=3, bs:int=32, lr:float=4e-3, sigma:float=0.1, # model (None: `VAEConfig.tiny()`), training
              seed:int=0, device=None, keep:bool=False)->dict: # keep: also return each model (under 'model')
     "One VAE per setting, trained alike but for its KL term; the rate–distortion point of each on the test faces."
-    out = {}
+    out, steps = {}, epochs * len(dataloaders({'train': dsets['train']}, bs=bs)['train'])   # training steps in all
     for name, s in settings.items():
-        dls = dataloaders({k: dsets[k] for k in ('train', 'valid')}, bs=bs, seed=seed)
-        loss = recon_loss('gaussian', sigma); loss = FreeBitsLoss(loss, s['free_bits']) if s.get('free_bits') else loss
-        torch.manual_seed(seed); model = build_vae(cfg or VAEConfig.tiny())
-        fit(model, dls, epochs, lr=lr, beta=s.get('beta', 1.), kl_warmup=round(s.get('warmup', 0) * epochs * len(dls['train'])),
-            device=device, progress=False, seed=seed, loss_func=loss, cbs=[OneCycleCB()])
-        out[name] = dict(setting=s, **rd_point(model.eval(), dsets['test'][:], sigma, seed), **(dict(model=model) if keep else {}))
+        tc = TrainConfig(model=cfg or VAEConfig.tiny(), likelihood='gaussian', sigma=sigma, beta=s.get('beta', 1.),
+                         kl_warmup=round(s.get('warmup', 0) * steps), lr=lr, schedule='onecycle', bs=bs, epochs=epochs,
+                         precision='fp32', seed=seed, device=device)
+        fb = s.get('free_bits')
+        model, _ = train(tc, dsets, loss_func=FreeBitsLoss(recon_loss('gaussian', sigma), fb) if fb else None, progress=False)
+        out[name] = dict(setting=s, **rd_point(model, dsets['test'][:], sigma, seed), **(dict(model=model) if keep else {}))
     return out
 
 # %% ../nbs/13_rate_distortion.ipynb #5952ad92

@@ -8,19 +8,17 @@ Docs: https://vae-faces.github.io/vae_faces/recipe.html.md"""
 from __future__ import annotations
 import time
 import contextlib, torch
+from dataclasses import replace
 from torch import Tensor
-from .datasets import get_dataset
-from .data import dataloaders
-from .model import VAEConfig, build_vae
-from .losses import recon_loss
-from .train import Callback, OneCycleCB, fit
-from .model import fit_latent
+from .model import VAEConfig, fit_latent
+from .losses import LOSSES
+from .train import Callback, TrainConfig, train
 from .results import demo_config, psnr
 from .quality import factor_net, sample_scores
-from .discretized import build_dlogistic_vae, dlogistic_loss
+from .discretized import dlogistic_loss
 
 # %% auto #0
-__all__ = ['BASE_RECIPE', 'MODEL_KEYS', 'RECIPES', 'ARCHS', 'PSNRCB', 'recipe_run']
+__all__ = ['BASE_RECIPE', 'MODEL_KEYS', 'RECIPE_LIKELIHOODS', 'RECIPES', 'ARCHS', 'PSNRCB', 'recipe_config', 'score_recipe']
 
 # %% ../nbs/12_recipe.ipynb #334adc21
 class PSNRCB(Callback):
@@ -36,32 +34,38 @@ class PSNRCB(Callback):
 # %% ../nbs/12_recipe.ipynb #d60c139d
 BASE_RECIPE = dict(lr=2e-3, onecycle=False, bs=64, likelihood='bernoulli', channels_last=False)
 MODEL_KEYS = ('latent_dim', 'channels', 'norm', 'upsample', 'res_blocks')   # recipe keys that change the model, not the training
+RECIPE_LIKELIHOODS = (*LOSSES, 'dlogistic')   # 'dlogistic': the discretized chapter's decoder and loss
 
-def recipe_run(recipe:dict, # changes to `BASE_RECIPE`, any of `MODEL_KEYS` (fields of `VAEConfig`), and compile=True for `torch.compile`
-               n:int=20_000, epochs:int=3, seed:int=0, # the demo's faces and budget
-               cfg:VAEConfig|None=None, # the model the sizes change (default `demo_config()`)
-               scores:bool=True, # also score samples of the prior and of the codes' Gaussian (`sample_scores`; the factor network is trained once, then cached)
-               keep:bool=False, # also return the trained model (under 'model'; the rest stays JSON-ready)
-              )->dict: # recipe, curve, secs, test PSNR, valid KL, samples
-    "Train the demo's VAE under one recipe; its PSNR after each epoch against training seconds, and its sample scores."
+def recipe_config(recipe:dict, # changes to `BASE_RECIPE`, any of `MODEL_KEYS` (fields of `VAEConfig`), and compile=True for `torch.compile`
+                  n:int=20_000, epochs:int=3, seed:int=0, # the demo's faces and budget
+                  cfg:VAEConfig|None=None, # the model the sizes change (default `demo_config()`)
+                 )->TrainConfig:
+    "The run of a recipe: `BASE_RECIPE` with its changes, on the demo's faces and model, fp32 on the CPU."
     r = {**BASE_RECIPE, **recipe}; sizes = {k: r.pop(k) for k in MODEL_KEYS if k in r}
-    cfg = VAEConfig(**{**(cfg or demo_config()).to_dict(), **sizes})
-    dsets = {k: get_dataset('synthetic', split=k, n=n, seed=seed) for k in ('train', 'valid', 'test')}
-    dl = r['likelihood'] == 'dlogistic'   # the discretized logistic of the discretized chapter: its own decoder and loss
-    torch.manual_seed(seed); model, cb = (build_dlogistic_vae if dl else build_vae)(cfg), PSNRCB(dsets['valid'][:])
-    cold = contextlib.nullcontext()
-    if r.get('compile'):   # compiled at the first step with no cached kernels, so its time is in the first epoch's seconds
+    if bad := sorted(set(r) - {*BASE_RECIPE, 'compile'}): raise ValueError(f"unknown recipe keys {bad}")
+    lik = r['likelihood']
+    if lik not in RECIPE_LIKELIHOODS: raise ValueError(f"likelihood must be one of {RECIPE_LIKELIHOODS}, got {lik!r}")
+    return TrainConfig(n=n, model=replace(cfg or demo_config(), **sizes), likelihood=lik, lr=r['lr'], bs=r['bs'], epochs=epochs,
+                       builder='vae_faces.discretized.build_dlogistic_vae' if lik == 'dlogistic' else 'vae_faces.model.build_vae',
+                       schedule='onecycle' if r['onecycle'] else 'constant', channels_last=r['channels_last'],
+                       compile=r.get('compile', False), precision='fp32', seed=seed, device='cpu')
+
+# %% ../nbs/12_recipe.ipynb #ee50edfc
+def score_recipe(cfg:TrainConfig, # the run, e.g. `recipe_config(...)`; likelihood 'dlogistic' trains with `dlogistic_loss`
+                 scores:bool=True, # also score samples of the prior and of the codes' Gaussian (`sample_scores`; the factor network is trained once, then cached)
+                 keep:bool=False, # also return the trained model (under 'model'; the rest stays JSON-ready)
+                )->dict: # curve, secs, test PSNR, valid KL, samples
+    "Train the run `cfg`; its PSNR after each epoch against training seconds, its test PSNR, and its sample scores."
+    dsets = cfg.datasets(); cb, cold = PSNRCB(dsets['valid'][:]), contextlib.nullcontext()
+    if cfg.compile:   # compiled at the first step with no cached kernels, so its time is in the first epoch's seconds
         import torch._inductor.config as inductor   # here, not at import: it takes seconds to import
-        model.compile(); cold = inductor.patch(force_disable_caches=True)
-    with cold:
-        h = fit(model, dataloaders(dsets, bs=r['bs'], seed=seed), epochs, lr=r['lr'], device='cpu', progress=False, seed=seed,
-                loss_func=dlogistic_loss() if dl else recon_loss(r['likelihood']), channels_last=r['channels_last'],
-                cbs=[cb] + ([OneCycleCB()] if r['onecycle'] else []))
-    out = dict(recipe={**r, **sizes}, curve=cb.curve, secs=cb.curve[-1]['secs'], test=psnr(model.eval(), dsets['test'][:]),
-               kl=h['valid'][-1]['kl'])
+        cold = inductor.patch(force_disable_caches=True)
+    loss = dlogistic_loss() if cfg.likelihood == 'dlogistic' else None   # None: `train`'s `recon_loss` of the likelihood
+    with cold: model, h = train(cfg, dsets, loss_func=loss, cbs=[cb], progress=False)
+    out = dict(curve=cb.curve, secs=cb.curve[-1]['secs'], test=psnr(model, dsets['test'][:]), kl=h['valid'][-1]['kl'])
     if scores:   # from the prior, and from the Gaussian of the codes of 4,096 training faces (`fit_latent` of the model chapter)
-        out['samples'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed)
-        out['samples_fit'] = sample_scores(model, dsets['test'][:], factor_net(), seed=seed, prior=fit_latent(model, dsets['train'][:4096]))
+        out['samples'] = sample_scores(model, dsets['test'][:], factor_net(), seed=cfg.seed)
+        out['samples_fit'] = sample_scores(model, dsets['test'][:], factor_net(), seed=cfg.seed, prior=fit_latent(model, dsets['train'][:4096]))
     return {**out, 'model': model} if keep else out
 
 # %% ../nbs/12_recipe.ipynb #bcabe5aa
