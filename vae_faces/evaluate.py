@@ -20,6 +20,7 @@ from .cli import UsageError, command, check_int, check_choice, check_device, che
 from .model import evaluating
 from .data import SPLITS
 from .datasets import get_dataset, check_dataset
+from .files import write_atomic
 from .device import get_device
 from .checkpoint import load_checkpoint, check_ckpt
 from .train import mean_se, elbo_draws, least_nll
@@ -346,7 +347,7 @@ def _evaluate_ckpt(ckpt, out, dataset, root, split, n, images, k, auc, device, s
     r = evaluate(model, x, k, lik, sigma, kinds=ANOMALIES if auc else (), seed=seed, max_batch=bs, **lk)
     r.update(checkpoint=str(ckpt), dataset=dataset, split=split, device=str(model.device), **info)
     print(_report(r, f"{ckpt}: latent {cfg.latent_dim}, {lik} likelihood{how}; {dataset} {split}, {len(x)} images, k={k}"))
-    if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(r, indent=1))
+    if out: out.parent.mkdir(parents=True, exist_ok=True); write_atomic(out, json.dumps(r, indent=1).encode())
     return r
 
 # %% ../nbs/08_evaluate.ipynb #6dbe10d8

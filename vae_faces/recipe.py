@@ -15,7 +15,7 @@ from .losses import LOSSES
 from .train import Callback, TrainConfig, train
 from .results import demo_config, psnr
 from .quality import factor_net, sample_scores
-from .discretized import dlogistic_loss
+from .discretized import dlogistic_loss, DLOGISTIC
 
 # %% auto #0
 __all__ = ['BASE_RECIPE', 'MODEL_KEYS', 'RECIPE_LIKELIHOODS', 'RECIPES', 'ARCHS', 'PSNRCB', 'recipe_config', 'score_recipe']
@@ -46,9 +46,9 @@ def recipe_config(recipe:dict, # changes to `BASE_RECIPE`, any of `MODEL_KEYS` (
     lik = r['likelihood']
     if lik not in RECIPE_LIKELIHOODS: raise ValueError(f"likelihood must be one of {RECIPE_LIKELIHOODS}, got {lik!r}")
     return TrainConfig(n=n, model=replace(cfg or demo_config(), **sizes), likelihood=lik, lr=r['lr'], bs=r['bs'], epochs=epochs,
-                       builder='vae_faces.discretized.build_dlogistic_vae' if lik == 'dlogistic' else 'vae_faces.model.build_vae',
+                       builder=DLOGISTIC.builder if lik == 'dlogistic' else TrainConfig.builder,
                        schedule='onecycle' if r['onecycle'] else 'constant', channels_last=r['channels_last'],
-                       compile=r.get('compile', False), precision='fp32', seed=seed, device='cpu')
+                       compile=r.get('compile', False), precision='fp32', seed=seed, data_seed=seed, device='cpu')
 
 # %% ../nbs/12_recipe.ipynb #ee50edfc
 def score_recipe(cfg:TrainConfig, # the run, e.g. `recipe_config(...)`; likelihood 'dlogistic' trains with `dlogistic_loss`

@@ -393,7 +393,7 @@ def demo_cli(out:str='outputs', # folder for the pictures
     check_out(ckpt, resume, force, flags=('--resume', '--force', '--ckpt'))
     if w := precision_warning(precision, device): print(f"warning: {w}", file=sys.stderr)
     t0 = time.time()
-    cfg = TrainConfig(**{**DEMO.to_dict(), 'n': n, 'epochs': epochs, 'seed': seed, 'device': device, 'precision': precision, 'out': ckpt})
+    cfg = TrainConfig(**{**DEMO.to_dict(), 'n': n, 'epochs': epochs, 'seed': seed, 'data_seed': seed, 'device': device, 'precision': precision, 'out': ckpt})
     res = run_demo(out, cfg, resume, force, progress=not quiet)
     for k, p in res.items(): print(f"{k:>15}: {p}")
     q = json.loads(res['scores'].read_text())

@@ -333,7 +333,8 @@ class TrainConfig:
     "Everything that decides a training run; `to_dict`/`from_dict` round-trip through JSON for checkpoints."
     dataset:str='synthetic' # 'synthetic', 'celebamask' or 'celeba' (`get_dataset`)
     root:str|None=None # the dataset's prepared cache (synthetic: its cache folder, optional)
-    n:int=20_000 # synthetic faces, drawn with `seed` (80% train, 10% valid, 10% test)
+    n:int=20_000 # synthetic faces (80% train, 10% valid, 10% test)
+    data_seed:int=0 # the synthetic faces' seed: the data, which `seed` (the training's) leaves alone
     model:VAEConfig=field(default_factory=VAEConfig) # the networks' sizes
     builder:str='vae_faces.model.build_vae' # the registered builder of the model (the model chapter)
     builder_kwargs:dict=field(default_factory=dict) # its keyword arguments
@@ -348,7 +349,7 @@ class TrainConfig:
     precision:str='auto' # 'fp32', 'bf16' or 'auto' (the device chapter)
     channels_last:bool=False # NHWC memory layout (`ChannelsLastCB`)
     compile:bool=False # `torch.compile` the model before training
-    seed:int=0 # seed of the synthetic faces, the weights, the shuffles and the draws
+    seed:int=0 # seed of the weights, the shuffles and the draws
     device:str|None=None # 'cpu', 'cuda', 'mps' (None: the best available)
     out:str|None=None # checkpoints go to OUT/last and OUT/best (None: none are written)
     ckpt_every:int|None=None # also save OUT/last every this many steps
@@ -377,7 +378,7 @@ def from_dict(cls:TrainConfig, d:dict)->TrainConfig:
 @patch
 def datasets(self:TrainConfig, splits=('train', 'valid', 'test'))->dict:
     "The run's faces, one dataset per split."
-    kw = dict(n=self.n, seed=self.seed) if self.dataset == 'synthetic' else {}
+    kw = dict(n=self.n, seed=self.data_seed) if self.dataset == 'synthetic' else {}
     return {s: get_dataset(self.dataset, self.root, split=s, **kw) for s in splits}
 
 @patch
