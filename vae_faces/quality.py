@@ -15,6 +15,7 @@ from .synthetic import FACTOR_NAMES, SyntheticFaces, cache_root
 from .data import dataloaders
 from .model import evaluating
 from .files import write_atomic
+from .device import set_seed
 from .train import mean_se
 
 # %% auto #0
@@ -51,7 +52,7 @@ def train_factor_net(n:int=2000, epochs:int=10, seed:int=1, # faces (their own s
     dsets = {k: SyntheticFaces(n, seed=seed, split=k, returns=('image', 'factors')) for k in ('train', 'valid')}
     dls = dataloaders(dsets, bs=bs, seed=seed)
     f = torch.as_tensor(dsets['train'].factors); mean, std = f.mean(0), f.std(0)   # each factor weighs the same
-    torch.manual_seed(seed); net = FactorNet(width=width)
+    set_seed(seed); net = FactorNet(width=width)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * len(dls['train']))
     for ep in range(epochs):
