@@ -16,10 +16,10 @@ from .device import get_device
 from .model import VAEConfig, get_builder, LatentGaussian, fit_latent
 
 # %% auto #0
-__all__ = ['LATENT_FILE', 'read_tensors', 'get_rng_state', 'set_rng_state', 'CheckpointWriteError', 'save_checkpoint',
-           'checkpoint_dir', 'checkpoint_config', 'load_weights', 'read_checkpoint', 'load_checkpoint', 'save_latent',
-           'load_latent', 'write_latents', 'load_frame', 'check_ckpt', 'checkpoint_summary', 'CheckpointExistsError',
-           'check_out', 'clear_checkpoints']
+__all__ = ['LATENT_FILE', 'read_tensors', 'get_rng_state', 'set_rng_state', 'CheckpointWriteError', 'nonfinite',
+           'save_checkpoint', 'checkpoint_dir', 'checkpoint_config', 'load_weights', 'read_checkpoint',
+           'load_checkpoint', 'save_latent', 'load_latent', 'write_latents', 'load_frame', 'check_ckpt',
+           'checkpoint_summary', 'CheckpointExistsError', 'check_out', 'clear_checkpoints']
 
 # %% ../nbs/05b_checkpoint.ipynb #e3501513
 def _cpu(d:dict)->dict: return {k: v.detach().cpu().contiguous() for k, v in d.items()}
@@ -77,9 +77,15 @@ def _write_failed(dir:Path, tmp:Path, e:OSError)->CheckpointWriteError:
     err.errno = e.errno
     return err
 
+def nonfinite(sd:dict)->list: # the names of the tensors that hold a NaN or an infinity
+    "The floating-point tensors of the state dict `sd` that are not finite everywhere."
+    return [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+
 def _write_parts(tmp:Path, model, opt, state:dict):
-    "The files of a checkpoint, written into the folder `tmp`."
-    write_atomic(tmp/'model.safetensors', st.save(_cpu(model.state_dict())))
+    "The files of a checkpoint, written into the folder `tmp`; never weights that are not finite."
+    if bad := nonfinite(sd := _cpu(model.state_dict())):
+        raise ValueError(f"refusing to save weights that hold NaN or infinite values ({', '.join(bad[:3])}); the run diverged")
+    write_atomic(tmp/'model.safetensors', st.save(sd))
     cfg = getattr(model, 'cfg', None)
     write_json(tmp/'config.json', dict(format='vae_faces.checkpoint/1', model=cfg.to_dict() if cfg else None,
                                        builder=getattr(model, 'builder', None), **state.pop('hparams', {})))
@@ -96,6 +102,7 @@ def save_checkpoint(dir, # the checkpoint directory, e.g. 'checkpoints/last'; re
                     model, # a `VAE` (its `cfg` goes to config.json)
                     opt=None, # optimizer to save with it
                     state:dict|None=None, # JSON-able training state; 'hparams' go to config.json, 'rng' is `get_rng_state()`
+                    before_switch=None, # called once the new files are all written, just before they replace `dir`
                    )->Path:
     "Write a checkpoint (safetensors and JSON only) to `dir`, switching the whole directory atomically."
     dir, state = Path(dir), dict(state or {})
@@ -107,6 +114,7 @@ def save_checkpoint(dir, # the checkpoint directory, e.g. 'checkpoints/last'; re
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, OSError): raise _write_failed(dir, tmp, e) from e
         raise
+    if before_switch is not None: before_switch()
     return replace_dir(tmp, dir, old=dir.with_name(dir.name + '.old'))
 
 # %% ../nbs/05b_checkpoint.ipynb #d406d554
@@ -145,6 +153,8 @@ def load_weights(model, # the model to load into (its architecture must match)
     bad += [f'{k} is {tuple(sd[k].shape)} in the file, {tuple(v.shape)} in the model'
             for k, v in own.items() if k in sd and sd[k].shape != v.shape]
     if bad: raise ValueError(f"{dir/'model.safetensors'}: does not fit the model (another architecture?): " + '; '.join(sorted(bad)[:4]))
+    if bad := nonfinite(sd): raise ValueError(f"{dir/'model.safetensors'}: {len(bad)} of its {len(sd)} tensors hold NaN or infinite values "
+                                               f"(e.g. {bad[0]}): the run that saved it diverged, or the file is damaged; use another checkpoint")
     model.load_state_dict(sd)
     return model
 
@@ -243,6 +253,7 @@ def check_out(out, # a training output folder: checkpoints go to OUT/last and OU
                                     f"replace it with {flags[1]}, or choose another {flags[2]}")
     return out
 
-def clear_checkpoints(out):
+def clear_checkpoints(out, keep=()): # names to leave, e.g. the 'last.tmp' about to be switched in
     "Remove the checkpoints `out/last` and `out/best` (and what a crash may have left of them)."
-    for n in ('last', 'best', 'last.old', 'best.old', 'last.tmp', 'best.tmp'): shutil.rmtree(Path(out)/n, ignore_errors=True)
+    for n in ('last', 'best', 'last.old', 'best.old', 'last.tmp', 'best.tmp'):
+        if n not in keep: shutil.rmtree(Path(out)/n, ignore_errors=True)

@@ -6,11 +6,13 @@ Docs: https://vae-faces.github.io/vae_faces/files.html.md"""
 
 # %% ../nbs/02b_files.ipynb #d3c26ba9
 from __future__ import annotations
-import json, os, shutil, tempfile
+import json, os, shutil, sys, tempfile, time
+from contextlib import contextmanager
 from pathlib import Path
+from filelock import FileLock, Timeout
 
 # %% auto #0
-__all__ = ['write_atomic', 'write_json', 'read_json', 'replace_dir']
+__all__ = ['write_atomic', 'write_json', 'read_json', 'replace_dir', 'FolderLockedError', 'writing']
 
 # %% ../nbs/02b_files.ipynb #eed0cb5c
 def write_atomic(path, # the file to write (its folder must exist)
@@ -51,3 +53,30 @@ def replace_dir(tmp, # a finished folder
         os.replace(dst, old)
     os.replace(tmp, dst); shutil.rmtree(old, ignore_errors=True)
     return dst
+
+# %% ../nbs/02b_files.ipynb #19eb22cd
+class FolderLockedError(OSError): "Another process is writing the folder."
+
+_held = {}  # folder -> (lock, depth): the locks this process holds
+
+@contextmanager
+def writing(folder, # the folder a command is about to write (a checkpoint folder, a cache, an output folder)
+           ):
+    "Hold the one-writer lock of `folder` while the block runs; another process writing it gets `FolderLockedError` at once."
+    folder = Path(folder).absolute()
+    if folder in _held: lock, n = _held[folder]; _held[folder] = (lock, n + 1)
+    else:
+        folder.parent.mkdir(parents=True, exist_ok=True); owner = folder.with_name(f'.{folder.name}.writer')
+        lock = FileLock(folder.with_name(f'.{folder.name}.lock'), timeout=0)
+        try: lock.acquire()
+        except Timeout:
+            who = owner.read_text() if owner.exists() else 'another process'
+            raise FolderLockedError(f"{folder} is being written by {who}: wait until it ends, or choose another folder") from None
+        write_atomic(owner, f"process {os.getpid()} ({' '.join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv))[:100]}, "
+                            f"since {time.strftime('%H:%M:%S')})".encode())
+        _held[folder] = (lock, 1)
+    try: yield folder
+    finally:
+        lock, n = _held[folder]
+        if n > 1: _held[folder] = (lock, n - 1)
+        else: del _held[folder]; folder.with_name(f'.{folder.name}.writer').unlink(missing_ok=True); lock.release()

@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #544cf459
 from __future__ import annotations
-import importlib, math, torch, torch.nn as nn
+import importlib, math, numbers, torch, torch.nn as nn
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from functools import wraps
@@ -166,6 +166,11 @@ class VAEConfig:
     res_blocks:int=0 # residual blocks after each resize, in both nets (0: the tutorial's plain stack)
 
     def __post_init__(self):
+        whole = lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+        for name in ('latent_dim', 'img_size', 'in_channels'):
+            if not whole(v := getattr(self, name)): raise ValueError(f"{name} must be a whole number of at least 1; got {v!r}")
+        if not (isinstance(self.channels, (tuple, list)) and self.channels and all(map(whole, self.channels))):
+            raise ValueError(f"channels must be a list of whole numbers of at least 1; got {self.channels!r}")
         self.channels = tuple(int(c) for c in self.channels)
         if self.img_size % (k := 2**len(self.channels)):
             raise ValueError(f"img_size={self.img_size} must be divisible by 2**len(channels)={k} (each conv halves it)")

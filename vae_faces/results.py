@@ -22,7 +22,8 @@ from .data import SPLITS, image_grid
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device, check_file, check_out_file
 from .model import VAEConfig, eval_mode, evaluating, LatentGaussian, fit_latent
 from .datasets import get_dataset, check_dataset
-from .files import write_atomic, write_json
+from contextlib import nullcontext
+from .files import write_atomic, write_json, writing
 from .device import PRECISIONS, get_device, precision_warning
 from .checkpoint import load_checkpoint, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents, load_frame
 from .train import mean_se, TrainConfig, train
@@ -358,18 +359,19 @@ def run_demo(out='outputs', # folder for the pictures
              progress:bool=True)->dict: # paths of the pictures written
     "Train a VAE on synthetic faces, then write a reconstruction grid, samples, morphing GIFs and the held-out PSNR."
     out, dsets = Path(out), cfg.datasets()
-    model, _ = train(cfg, dsets, resume=resume, force=force, progress=progress)
-    dev, train_x = model.device, dsets['train']
-    if cfg.out: write_latents(cfg.out, train_x, device=dev)   # the codes' Gaussian, into last/ and best/
-    latent = load_latent(Path(cfg.out)/'last') if cfg.out else fit_latent(model, train_x[:4096])
-    test = dsets['test'].batch(list(range(32))).to(dev)
-    res = dict(reconstructions=save_png(label_rows(recon_grid(model, test[:16]), ['original', 'reconstruction']), out/'reconstructions.png'),
-               samples=save_png(sample_grid(model, 64, seed=cfg.seed, latent=latent), out/'samples.png'),
-               samples_prior=save_png(sample_grid(model, 64, seed=cfg.seed), out/'samples_prior.png'),
-               morph=save_gif(morph_frames(model, test[0], test[1], 30), out/'morph.gif', scale=3),
-               morph_grid=save_gif(morph_grid_frames(model, test[:16], test[16:32], 24, nrow=4), out/'morph_grid.gif', scale=1))
-    scores = dict(psnr(model, dsets['test'][:]), what='held-out reconstruction PSNR in dB: decoding the posterior mean of each test face')
-    res['scores'] = write_json(out/'scores.json', scores)
+    with writing(out), writing(cfg.out) if cfg.out else nullcontext():   # one writer at a time, of the pictures and the checkpoints
+        model, _ = train(cfg, dsets, resume=resume, force=force, progress=progress)
+        dev, train_x = model.device, dsets['train']
+        if cfg.out: write_latents(cfg.out, train_x, device=dev)   # the codes' Gaussian, into last/ and best/
+        latent = load_latent(Path(cfg.out)/'last') if cfg.out else fit_latent(model, train_x[:4096])
+        test = dsets['test'].batch(list(range(32))).to(dev)
+        res = dict(reconstructions=save_png(label_rows(recon_grid(model, test[:16]), ['original', 'reconstruction']), out/'reconstructions.png'),
+                   samples=save_png(sample_grid(model, 64, seed=cfg.seed, latent=latent), out/'samples.png'),
+                   samples_prior=save_png(sample_grid(model, 64, seed=cfg.seed), out/'samples_prior.png'),
+                   morph=save_gif(morph_frames(model, test[0], test[1], 30), out/'morph.gif', scale=3),
+                   morph_grid=save_gif(morph_grid_frames(model, test[:16], test[16:32], 24, nrow=4), out/'morph_grid.gif', scale=1))
+        scores = dict(psnr(model, dsets['test'][:]), what='held-out reconstruction PSNR in dB: decoding the posterior mean of each test face')
+        res['scores'] = write_json(out/'scores.json', scores)
     return res
 
 # %% ../nbs/07_results.ipynb #043bc1d3

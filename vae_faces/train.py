@@ -7,6 +7,7 @@ Docs: https://vae-faces.github.io/vae_faces/train.html.md"""
 # %% ../nbs/06_train.ipynb #fc1b49f3
 from __future__ import annotations
 import math, time
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from itertools import islice
@@ -24,15 +25,16 @@ from .device import PRECISIONS, get_device, resolve_precision, autocast, set_see
 from .model import VAEConfig, evaluating, get_builder
 from .losses import LOSSES, recon_loss
 from .align import frame_of
+from .files import writing
 from .checkpoint import (save_checkpoint, read_checkpoint, load_weights, load_checkpoint, checkpoint_config,
-                                  get_rng_state, set_rng_state, check_out, clear_checkpoints)
+                                  get_rng_state, set_rng_state, check_out, clear_checkpoints, checkpoint_summary)
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'RESUME_FREE', 'elbo_draws', 'heldout_elbo', 'mean_se', 'least_nll', 'CancelFitException',
            'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'adam',
            'Learner', 'SingleBatchCB', 'BetaCB', 'PrecisionCB', 'ChannelsLastCB', 'ValidateCB', 'NaNGuardCB',
            'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'CheckpointCB', 'TrainConfig', 'config_diff',
-           'run_config', 'train', 'plot_history']
+           'resume_from', 'run_config', 'train', 'plot_history']
 
 # %% ../nbs/06_train.ipynb #86236101
 def _on(b, device)->list: return [t.to(device, non_blocking=True) for t in (b if isinstance(b, (tuple, list)) else (b,))]
@@ -242,7 +244,9 @@ class NaNGuardCB(Callback):
     def after_epoch(self, learn):
         if not math.isfinite(v := learn.history['valid'][-1].get('nelbo', 0.)): raise NonFiniteLossError(self.message(learn, learn.step, v) + ' (validation)')
     def message(self, learn, step, loss)->str:
-        ck = f'; the last good checkpoint in {learn.ckpt_dir} is kept untouched' if learn.ckpt_dir else ''
+        what = checkpoint_summary(learn.ckpt_dir) if learn.ckpt_dir else None
+        ck = (f'; {learn.ckpt_dir} keeps what it held, untouched ({what})' if what else
+              f'; nothing was written to {learn.ckpt_dir}' if learn.ckpt_dir else '')
         tips = [f'a lower learning rate (now lr={learn.lr:g})']
         if any(getattr(cb, 'precision', None) == 'bf16' for cb in learn.cbs): tips.append('precision fp32 instead of bf16')
         if not any(getattr(cb, 'warmup', 0) for cb in learn.cbs): tips.append('a KL warm-up')
@@ -290,10 +294,10 @@ def state(self:Learner, epoch=None, iter=None)->dict:
                 history=self.history, rng=get_rng_state(), hparams={**hp, **self.meta})
 
 @patch
-def save(self:Learner, dir, epoch=None, iter=None)->Path:
+def save(self:Learner, dir, epoch=None, iter=None, before_switch=None)->Path:
     "Checkpoint to `dir` (after `flush`: a non-finite loss stops training before anything is written)."
     self.flush()
-    return save_checkpoint(dir, self.model, self.opt, self.state(epoch, iter))
+    return save_checkpoint(dir, self.model, self.opt, self.state(epoch, iter), before_switch)
 
 @patch
 def load(self:Learner, dir)->dict:
@@ -314,16 +318,19 @@ class CheckpointCB(Callback):
                  force:bool=False): # replace a checkpoint already in `dir` (else a fresh run there is refused)
         self.dir, self.every, self.force = Path(dir), every, force
     def before_fit(self, learn):
-        learn.ckpt_dir = self.dir
+        learn.ckpt_dir, self.replacing = self.dir, False
         if learn.resumed_from is None:  # a run that did not load the checkpoint in `dir` must not replace it
             check_out(self.dir, force=self.force, flags=('resume=True', 'force=True', 'out'))
-            if self.force: clear_checkpoints(self.dir)
+            self.replacing = self.force   # the old checkpoints go only when the new run's first one is complete
+    def save(self, learn, name:str, *pos):
+        clear = partial(clear_checkpoints, self.dir, keep=(f'{name}.tmp',)) if self.replacing else None
+        learn.save(self.dir/name, *pos, before_switch=clear); self.replacing = False
     def after_batch(self, learn):
-        if self.every and learn.step % self.every == 0: learn.save(self.dir/'last')
+        if self.every and learn.step % self.every == 0: self.save(learn, 'last')
     def after_epoch(self, learn):
-        learn.save(self.dir/'last', learn.epoch + 1, 0)
+        self.save(learn, 'last', learn.epoch + 1, 0)
         vs = [v['nelbo'] for v in learn.history['valid'] if 'nelbo' in v]
-        if vs and vs[-1] <= min(vs): learn.save(self.dir/'best', learn.epoch + 1, 0)
+        if vs and vs[-1] <= min(vs): self.save(learn, 'best', learn.epoch + 1, 0)
 
 # %% ../nbs/06_train.ipynb #774d4049
 SCHEDULES = ('onecycle', 'constant')
@@ -394,6 +401,10 @@ def config_diff(was:TrainConfig, now:TrainConfig)->dict: # {field: (was, now)}
     return {f.name: (getattr(was, f.name), getattr(now, f.name)) for f in fields(TrainConfig)
             if f.name not in RESUME_FREE and getattr(was, f.name) != getattr(now, f.name)}
 
+def resume_from(out)->Path|None:
+    "The checkpoint a resume in the training folder `out` continues: `last/`, else `best/` (each or its `.old`), else None."
+    return next((p for n in ('last', 'best') if (p := Path(out)/n).is_dir() or p.with_name(f'{n}.old').is_dir()), None)
+
 def run_config(ckpt)->TrainConfig|None:
     "The `TrainConfig` checkpoint `ckpt` was trained under (None for a checkpoint written without one)."
     c = checkpoint_config(ckpt).get('train')
@@ -421,12 +432,13 @@ def train(cfg:TrainConfig, # the run
            *([ProgressCB()] if progress else []), *([CheckpointCB(cfg.out, cfg.ckpt_every, force)] if cfg.out else []), *cbs]
     learn = Learner(model, dls, loss, cfg.lr, cbs)
     learn.meta = dict(train=cfg.to_dict(), data=dict(dataset=cfg.dataset, frame=frame_of(dsets['train'])))
-    last = Path(cfg.out or '.')/'last'
-    if resume and (last.is_dir() or last.with_name('last.old').is_dir()):
-        if (was := run_config(last)) is not None and (d := config_diff(was, cfg)):
-            raise ValueError(f"{last} was trained with other settings: {', '.join(f'{k}={a!r} (now {b!r})' for k, (a, b) in d.items())}")
-        s = learn.load(last); print(f"resuming from {s['dir']}: epoch {learn.epoch}, batch {learn.iter}, step {learn.step}")
-    learn.fit(cfg.epochs)
+    with writing(cfg.out) if cfg.out else nullcontext():   # one writer at a time (the files chapter)
+        if resume and (src := resume_from(cfg.out)) is not None:
+            if (was := run_config(src)) is not None and (d := config_diff(was, cfg)):
+                raise ValueError(f"{src} was trained with other settings: {', '.join(f'{k}={a!r} (now {b!r})' for k, (a, b) in d.items())}")
+            s = learn.load(src); print(f"resuming from {s['dir']}: epoch {learn.epoch}, batch {learn.iter}, step {learn.step}")
+        elif resume: print(f"note: {cfg.out} holds no checkpoint to continue; training from the start")
+        learn.fit(cfg.epochs)
     return model.eval(), learn.history
 
 # %% ../nbs/06_train.ipynb #09b0d979

@@ -16,7 +16,8 @@ from .device import PRECISIONS, get_device, resolve_precision, precision_warning
 from .model import VAEConfig
 from .losses import LOSSES
 from .checkpoint import check_out, write_latents, LATENT_FILE
-from .train import TrainConfig, train, config_diff, run_config
+from .files import writing
+from .train import TrainConfig, train, config_diff, run_config, resume_from
 
 # %% auto #0
 __all__ = ['train_config', 'resume_check', 'train_cli']
@@ -48,8 +49,8 @@ def _flag(k:str, v)->str:
 def resume_check(cfg:TrainConfig, # the config the options give
                  resume:bool=False)->TrainConfig:
     "`cfg` if it may continue the checkpoint in `cfg.out` (or nothing is to be resumed), else a `UsageError` with the options that would."
-    last = Path(cfg.out)/'last'; last = last if last.is_dir() else last.with_name('last.old')
-    if not (resume and is_checkpoint(last)) or (was := run_config(last)) is None: return cfg
+    last = resume_from(cfg.out) if resume else None
+    if last is None or (was := run_config(last)) is None: return cfg
     d = config_diff(was, cfg)
     if 'model' in d: c, m = d['model']; raise UsageError(
         f"{last} holds a model with latent {c.latent_dim} and widths {c.channels}, the options given build latent {m.latent_dim} "
@@ -87,14 +88,16 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
     "Train a VAE on faces and write safetensors checkpoints."
     check_int('--threads', threads, 1); cfg = train_config(**locals())
     check_out(out, resume, force); resume_check(cfg, resume)
+    dsets, dev = cfg.datasets(('train', 'valid')), get_device(device)
+    if bs > (nt := len(dsets['train'])): raise UsageError(f"--bs {bs} is more than the {nt} training faces: pass --bs {nt} or less")
     if threads: torch.set_num_threads(threads)
     if w := precision_warning(precision, device): print(f"warning: {w}", file=sys.stderr)
-    dsets, dev = cfg.datasets(('train', 'valid')), get_device(device)
     prec = resolve_precision(precision, dev) + (' (auto)' if precision == 'auto' else '')
-    print(f"{dataset}: {len(dsets['train'])} train / {len(dsets['valid'])} valid faces; "
+    print(f"{dataset}: {nt} train / {len(dsets['valid'])} valid faces; "
           f"{sum(p.numel() for p in cfg.build().parameters()):,} parameters; {dev}, {prec}")
-    model, h = train(cfg, dsets, resume=resume, force=force, progress=not quiet)
-    write_latents(out, dsets['train'], device=device)
+    with writing(out):   # one writer at a time: training and the codes' Gaussians
+        model, h = train(cfg, dsets, resume=resume, force=force, progress=not quiet)
+        write_latents(out, dsets['train'], device=device)
     print(f"checkpoints: {Path(out)/'last'} and {Path(out)/'best'}, each with the Gaussian of its codes ({LATENT_FILE}, for vae-faces-sample)")
     if v := (h['valid'][-1] if h['valid'] else None):
         print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = nll {v['nll']:.2f} + kl {v['kl']:.2f}")
