@@ -59,6 +59,11 @@ class FolderLockedError(OSError): "Another process is writing the folder."
 
 _held = {}  # folder -> (lock, depth): the locks this process holds
 
+def _same_file(lock, path)->bool:
+    "Is the file `lock` holds still the one at `path`? (A holder removes the lock file as it ends; one opened just before is stale.)"
+    try: return os.stat(path).st_ino == os.fstat(lock._context.lock_file_fd).st_ino
+    except FileNotFoundError: return False
+
 @contextmanager
 def writing(folder, # the folder a command is about to write (a checkpoint folder, a cache, an output folder)
            ):
@@ -67,8 +72,10 @@ def writing(folder, # the folder a command is about to write (a checkpoint folde
     if folder in _held: lock, n = _held[folder]; _held[folder] = (lock, n + 1)
     else:
         folder.parent.mkdir(parents=True, exist_ok=True); owner = folder.with_name(f'.{folder.name}.writer')
-        lock = FileLock(folder.with_name(f'.{folder.name}.lock'), timeout=0)
-        try: lock.acquire()
+        lock = FileLock(path := folder.with_name(f'.{folder.name}.lock'), timeout=0)
+        try:
+            lock.acquire()
+            if not _same_file(lock, path): lock.release(); raise Timeout(str(path))   # its holder removed it as we opened it
         except Timeout:
             who = owner.read_text() if owner.exists() else 'another process'
             raise FolderLockedError(f"{folder} is being written by {who}: wait until it ends, or choose another folder") from None
@@ -79,4 +86,6 @@ def writing(folder, # the folder a command is about to write (a checkpoint folde
     finally:
         lock, n = _held[folder]
         if n > 1: _held[folder] = (lock, n - 1)
-        else: del _held[folder]; folder.with_name(f'.{folder.name}.writer').unlink(missing_ok=True); lock.release()
+        else:
+            del _held[folder]; folder.with_name(f'.{folder.name}.writer').unlink(missing_ok=True)
+            Path(lock.lock_file).unlink(missing_ok=True); lock.release()   # removed while still held: see `_same_file`
