@@ -28,7 +28,7 @@ def error_line(e:BaseException, # what a command raised
     "The one line a command prints for the exception `e`."
     msg = ' '.join(str(e).split()) or type(e).__name__
     if isinstance(e, torch.OutOfMemoryError): return f"error: out of memory ({msg[:160]}); try a smaller --bs or --device cpu"
-    if isinstance(e, KeyboardInterrupt): return "error: interrupted; checkpoints written before are intact (continue with --resume)"
+    if isinstance(e, KeyboardInterrupt): return "error: interrupted; what was written before is intact: run the same command again to continue (vae-faces-train with --resume)"
     if isinstance(e, _PLAIN): return f"error: {msg}"
     return f"error: unexpected {type(e).__name__}: {msg} (set {DEBUG_ENV}=1 to see the traceback, and please report it)"
 

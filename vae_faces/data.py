@@ -267,7 +267,8 @@ def load_cache(path, # directory written by `save_cache`
     if not path.is_dir(): raise FileNotFoundError(f"no faces cache at {path}: {fix}, or pass the path of an existing cache")
     if not (path/'index.json').is_file():
         raise FileNotFoundError(f"{path} is not a complete faces cache (no index.json; an interrupted write?): delete it and {fix}")
-    index = json.loads((path/'index.json').read_text())
+    try: index = json.loads((path/'index.json').read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{path/'index.json'} is damaged ({e}): {fix} again: it makes the cache anew") from None
     if index.get('format') != CACHE_FORMAT: raise ValueError(f"{path}: unknown cache format {index.get('format')!r}; expected {CACHE_FORMAT!r}")
     arrays = {}
     for k in index['arrays']:

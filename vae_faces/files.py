@@ -79,8 +79,9 @@ def writing(folder, # the folder a command is about to write (a checkpoint folde
         except Timeout:
             who = owner.read_text() if owner.exists() else 'another process'
             raise FolderLockedError(f"{folder} is being written by {who}: wait until it ends, or choose another folder") from None
-        write_atomic(owner, f"process {os.getpid()} ({' '.join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv))[:100]}, "
-                            f"since {time.strftime('%H:%M:%S')})".encode())
+        try: write_atomic(owner, f"process {os.getpid()} ({' '.join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv))[:100]}, "
+                                 f"since {time.strftime('%H:%M:%S')})".encode())
+        except OSError: pass   # a full disk: the lock holds all the same, only nameless
         _held[folder] = (lock, 1)
     try: yield folder
     finally:
