@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/cli.html.md"""
 
 # %% ../nbs/02a_cli.ipynb #1cfe2b90
 from __future__ import annotations
-import math, os, sys
+import errno, math, os, sys
 from functools import wraps
 from pathlib import Path
 import torch
@@ -22,6 +22,8 @@ class UsageError(ValueError):
 DEBUG_ENV = 'VAE_FACES_DEBUG'  # set to 1 for the traceback instead of the one-line message
 
 _PLAIN = (ValueError, OSError, ImportError, RuntimeError)  # errors whose message is written for the user
+_WRITE = {errno.EROFS: 'choose a folder you can write to', errno.EACCES: 'choose a folder you can write to',
+          errno.ENOSPC: 'free some space there, then run the same command again'}   # a file that could not be written
 
 def error_line(e:BaseException, # what a command raised
               )->str: # one line: 'error: ' and what to do
@@ -29,6 +31,8 @@ def error_line(e:BaseException, # what a command raised
     msg = ' '.join(str(e).split()) or type(e).__name__
     if isinstance(e, torch.OutOfMemoryError): return f"error: out of memory ({msg[:160]}); try a smaller --bs or --device cpu"
     if isinstance(e, KeyboardInterrupt): return "error: interrupted; what was written before is intact: run the same command again to continue (vae-faces-train with --resume)"
+    if isinstance(e, OSError) and e.errno in _WRITE and e.filename:   # e.g. '/out/.s.png.tmp': say the folder, and what to do
+        return f"error: cannot write into {Path(e.filename).parent} ({e.strerror.lower()}): {_WRITE[e.errno]}"
     if isinstance(e, _PLAIN): return f"error: {msg}"
     return f"error: unexpected {type(e).__name__}: {msg} (set {DEBUG_ENV}=1 to see the traceback, and please report it)"
 
