@@ -24,7 +24,7 @@ from .model import VAEConfig, eval_mode, evaluating, LatentGaussian, fit_latent
 from .datasets import get_dataset, check_dataset
 from contextlib import nullcontext
 from .files import write_atomic, write_json, writing
-from .device import PRECISIONS, get_device, precision_warning
+from .device import PRECISIONS, precision_warning
 from .checkpoint import load_checkpoint, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents, load_frame
 from .train import mean_se, TrainConfig, train
 from .align import read_photo, align_face, paste_back

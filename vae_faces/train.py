@@ -8,7 +8,7 @@ Docs: https://vae-faces.github.io/vae_faces/train.html.md"""
 from __future__ import annotations
 import math, time
 from contextlib import nullcontext
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from functools import partial
 from itertools import islice
 from operator import attrgetter
@@ -23,10 +23,10 @@ from .data import dataloaders
 from .datasets import get_dataset
 from .device import PRECISIONS, get_device, resolve_precision, autocast, set_seed
 from .model import VAEConfig, evaluating, get_builder
-from .losses import LOSSES, recon_loss
+from .losses import recon_loss
 from .align import frame_of
 from .files import writing
-from .checkpoint import (save_checkpoint, read_checkpoint, load_weights, load_checkpoint, checkpoint_config,
+from .checkpoint import (save_checkpoint, read_checkpoint, load_weights, checkpoint_config,
                                   get_rng_state, set_rng_state, check_out, clear_checkpoints, checkpoint_summary)
 
 # %% auto #0

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 import torch
 from fastcore.script import call_parse
-from .cli import UsageError, command, check_int, check_float, check_choice, check_device, is_checkpoint
+from .cli import UsageError, command, check_int, check_float, check_choice, check_device
 from .datasets import check_dataset
 from .device import PRECISIONS, get_device, resolve_precision, precision_warning
 from .model import VAEConfig
