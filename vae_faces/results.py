@@ -12,6 +12,7 @@ __all__ = ['DEMO_EPOCHS', 'DEMO', 'METHODS', 'demo_config', 'to_uint8', 'show_im
 
 # %% ../nbs/07_results.ipynb #004ae4df
 import io, json, sys, time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 import numpy as np, torch, imageio.v3 as iio
@@ -395,7 +396,7 @@ def demo_cli(out:str='outputs', # folder for the pictures
     check_out(ckpt, resume, force, flags=('--resume', '--force', '--ckpt'))
     if w := precision_warning(precision, device): print(f"warning: {w}", file=sys.stderr)
     t0 = time.time()
-    cfg = TrainConfig(**{**DEMO.to_dict(), 'n': n, 'epochs': epochs, 'seed': seed, 'data_seed': seed, 'device': device, 'precision': precision, 'out': ckpt})
+    cfg = replace(DEMO, n=n, epochs=epochs, seed=seed, data_seed=seed, device=device, precision=precision, out=ckpt)
     res = run_demo(out, cfg, resume, force, progress=not quiet)
     for k, p in res.items(): print(f"{k:>15}: {p}")
     q = json.loads(res['scores'].read_text())
