@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/checkpoint.html.md"""
 
 # %% ../nbs/05b_checkpoint.ipynb #dd07de9d
 from __future__ import annotations
-import random, shutil
+import os, random, shutil, tempfile
 from pathlib import Path
 import numpy as np, torch
 import safetensors.torch as st
@@ -17,7 +17,7 @@ from .model import VAEConfig, get_builder, LatentGaussian, fit_latent
 
 # %% auto #0
 __all__ = ['LATENT_FILE', 'read_tensors', 'get_rng_state', 'set_rng_state', 'CheckpointWriteError', 'nonfinite',
-           'save_checkpoint', 'checkpoint_dir', 'checkpoint_config', 'load_weights', 'read_checkpoint',
+           'save_checkpoint', 'checkpoint_dir', 'checkpoint_config', 'load_weights', 'read_whole', 'read_checkpoint',
            'load_checkpoint', 'save_latent', 'load_latent', 'write_latents', 'load_frame', 'check_ckpt',
            'checkpoint_summary', 'CheckpointExistsError', 'check_out', 'clear_checkpoints']
 
@@ -153,15 +153,38 @@ def load_weights(model, # the model to load into (its architecture must match)
     bad += [f'{k} is {tuple(sd[k].shape)} in the file, {tuple(v.shape)} in the model'
             for k, v in own.items() if k in sd and sd[k].shape != v.shape]
     if bad: raise ValueError(f"{dir/'model.safetensors'}: does not fit the model (another architecture?): " + '; '.join(sorted(bad)[:4]))
-    if bad := nonfinite(sd): raise ValueError(f"{dir/'model.safetensors'}: {len(bad)} of its {len(sd)} tensors hold NaN or infinite values "
+    if bad := nonfinite(sd): raise ValueError(f"{dir/'model.safetensors'}: {len(bad)} of its {len(sd)} tensors {'holds' if len(bad) == 1 else 'hold'} NaN or infinite values "
                                                f"(e.g. {bad[0]}): the run that saved it diverged, or the file is damaged; use another checkpoint")
     model.load_state_dict(sd)
     return model
 
+# %% ../nbs/05b_checkpoint.ipynb #c67cbfea
+def _settled(dir, d:Path, fd:int)->bool:
+    "Did the read of `d` see one folder whole? `d` still names the folder open as `fd` (an `.old` only while `dir` is missing: else it is on its way out)."
+    try: same = os.stat(d).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError: return False
+    return same and (d == Path(dir) or not Path(dir).exists())
+
+def read_whole(dir, # a checkpoint directory, which a training run may be replacing meanwhile
+               read, # reads the checkpoint folder it is given and returns what it read
+               tries:int=100):
+    "`read(d)` of the folder `d` that `dir` names (or its `.old`), started over until `d` names the same folder at the end: never two checkpoints mixed."
+    for _ in range(tries):
+        d = checkpoint_dir(dir)
+        try: fd = os.open(d, os.O_RDONLY)   # held open: its inode cannot go to another folder meanwhile
+        except FileNotFoundError: continue  # switched since
+        try:
+            try: r = read(d)
+            except Exception:
+                if _settled(dir, d, fd): raise  # the folder's own error
+                continue                        # replaced under the read: read the new one
+            if _settled(dir, d, fd): return r   # (a folder that left a path never comes back to it)
+        finally: os.close(fd)
+    raise RuntimeError(f'{dir}: replaced {tries} times in a row while being read; read it again when the run writing it pauses')
+
 # %% ../nbs/05b_checkpoint.ipynb #f4863903
-def read_checkpoint(dir)->dict:
-    "Everything in checkpoint `dir` but the weights: 'config', the training state, 'opt' and 'rng' where saved, and its 'dir'."
-    dir = checkpoint_dir(dir); cfg = checkpoint_config(dir)
+def _read_state(dir:Path)->dict:
+    cfg = checkpoint_config(dir)
     state = read_json(dir/'state.json') if (dir/'state.json').exists() else {}
     state.update(config=cfg, dir=str(dir))
     if (dir/'rng.safetensors').exists(): state['rng']['torch'] = read_tensors(dir/'rng.safetensors')
@@ -169,27 +192,39 @@ def read_checkpoint(dir)->dict:
         state['opt'] = _opt_join(read_tensors(dir/'optimizer.safetensors'), read_json(dir/'optimizer.json'))
     return state
 
+def read_checkpoint(dir)->dict:
+    "Everything in checkpoint `dir` but the weights: 'config', the training state, 'opt' and 'rng' where saved, and its 'dir'."
+    return read_whole(dir, _read_state)
+
+LATENT_FILE = 'latent.safetensors'   # a checkpoint's `LatentGaussian`, when it has one (see below)
+
+def _read_latent(dir:Path)->LatentGaussian|None:
+    return LatentGaussian(**read_tensors(p)) if (p := dir/LATENT_FILE).exists() else None
+
+def _load(dir:Path, device)->tuple:
+    s, cfg = _read_state(dir), _model_cfg(dir)
+    if cfg is None: raise ValueError(f"{dir/'config.json'}: no model config; build the model and use `load_weights`")
+    b = _builder(dir)
+    try: model = get_builder(b['name'])(cfg, **b['kwargs'])
+    except ValueError as e: raise ValueError(f"{dir/'config.json'}: {e}") from None
+    model = load_weights(model, dir)
+    s.update(latent=_read_latent(dir), frame=(s['config'].get('data') or {}).get('frame'))
+    return model.to(get_device(device)).eval(), s
+
 def load_checkpoint(dir, # a checkpoint directory written by `save_checkpoint`
                     device=None, # where to put the model (None: `get_device()`); checkpoints are device-independent
-                   )->tuple: # (model in eval mode, state dict with 'config', 'opt' and the training state)
+                   )->tuple: # (model in eval mode, state dict with 'config', 'opt', 'latent', 'frame' and the training state)
     "Rebuild the model of checkpoint `dir` with the builder and config in its config.json, load its weights; returns (model, state)."
-    s = read_checkpoint(dir); cfg = _model_cfg(Path(s['dir']))
-    if cfg is None: raise ValueError(f"{Path(s['dir'])/'config.json'}: no model config; build the model and use `load_weights`")
-    b = _builder(Path(s['dir']))
-    try: model = get_builder(b['name'])(cfg, **b['kwargs'])
-    except ValueError as e: raise ValueError(f"{Path(s['dir'])/'config.json'}: {e}") from None
-    return load_weights(model, s['dir']).to(get_device(device)).eval(), s
+    return read_whole(dir, lambda d: _load(d, device))
 
 # %% ../nbs/05b_checkpoint.ipynb #4906850b
-LATENT_FILE = 'latent.safetensors'   # a checkpoint's `LatentGaussian`, when it has one
-
 def save_latent(lg:LatentGaussian, ckpt)->Path: # a checkpoint folder
     "Write `lg` into the checkpoint folder `ckpt` as `LATENT_FILE`, atomically."
     return write_atomic(Path(ckpt)/LATENT_FILE, st.save(dict(mean=lg.mean.contiguous(), chol=lg.chol.contiguous())))
 
 def load_latent(ckpt)->LatentGaussian|None:
     "The checkpoint's `LatentGaussian`, or None if it has none."
-    return LatentGaussian(**st.load_file(p)) if (p := Path(ckpt)/LATENT_FILE).exists() else None
+    return read_whole(ckpt, _read_latent)
 
 # %% ../nbs/05b_checkpoint.ipynb #28a154be
 def write_latents(out, # a training folder: its `last` and `best` checkpoints get their fit
@@ -256,4 +291,6 @@ def check_out(out, # a training output folder: checkpoints go to OUT/last and OU
 def clear_checkpoints(out, keep=()): # names to leave, e.g. the 'last.tmp' about to be switched in
     "Remove the checkpoints `out/last` and `out/best` (and what a crash may have left of them)."
     for n in ('last', 'best', 'last.old', 'best.old', 'last.tmp', 'best.tmp'):
-        if n not in keep: shutil.rmtree(Path(out)/n, ignore_errors=True)
+        if n in keep or not (p := Path(out)/n).exists(): continue
+        gone = Path(tempfile.mkdtemp(prefix=f'.{n}.gone-', dir=out)); os.replace(p, gone/n)  # a reader sees it go at once, not file by file
+        shutil.rmtree(gone, ignore_errors=True)

@@ -18,7 +18,7 @@ from .datasets import get_dataset, check_dataset
 from .synthetic import FACTOR_NAMES
 from .model import evaluating
 from .evaluate import encode_all
-from .checkpoint import load_checkpoint, check_ckpt, load_frame
+from .checkpoint import load_checkpoint, check_ckpt
 from .results import picture_grid, to_uint8, save_png, save_gif, load_face
 
 # %% auto #0
@@ -161,7 +161,7 @@ def edit_cli(face:str, # the face: an image file, or the index of a face in --sp
     if idx is None and not Path(face).is_file(): raise UsageError(f"FACE {face}: no such image file; pass an image file (JPEG, PNG) or the index of a face in --split")
     faces = get_dataset(dataset, root, split=split) if idx is not None else None
     if faces is not None and not -len(faces) <= idx < len(faces): raise UsageError(f"FACE {idx}: out of range; the {dataset} {split} split has {len(faces)} faces")
-    model = load_checkpoint(ckpt, device)[0]
+    model, s = load_checkpoint(ckpt, device)
     train = get_dataset(dataset, root, split='train'); have = len(train); train = train.subset(range(min(images, have)))
     names, labels = attribute_labels(train)
     vecs, counts = attribute_vectors(model, train[:], labels, names)
@@ -170,7 +170,7 @@ def edit_cli(face:str, # the face: an image file, or the index of a face in --sp
                          + "; a vector needs at least 10 of each: " + ("raise --images" if images < have else f"the {dataset} training split has no more faces"))
     if faces is not None: x = faces.batch([idx])[0]
     else:
-        x, _, note = load_face(face, load_frame(ckpt), model.cfg.img_size if getattr(model, 'cfg', None) else 64, not no_align, pick)
+        x, _, note = load_face(face, s['frame'], model.cfg.img_size if getattr(model, 'cfg', None) else 64, not no_align, pick)
         if note: print(f"note: {note}")
     if out.suffix.lower() == '.gif': p, what = save_gif(edit_frames(model, x, vecs, amounts, steps), out, fps, True, scale), f'a {steps}-frame GIF of the edit'
     else: p, what = save_png(to_uint8(edit_faces(model, x[None], vecs, amounts)[0]).repeat(scale, 0).repeat(scale, 1), out), 'the edited face'

@@ -166,9 +166,11 @@ def prep_chunked(prep_one, # fn(id) -> tuple of uint8 arrays, one per name in `n
         done = {int(p.stem) for p in work.glob('[0-9]*.npz')}
         todo = [i for i in range(len(chunks)) if i not in done][:stop_after]
         if done: say(verbose, f"Resuming: {len(done)} of {len(chunks)} chunks already finished in {work}")
-        say(verbose, f"Preparing {sum(len(chunks[i]) for i in todo)} faces in {len(todo)} chunk(s) on {min(num_workers(n_workers), max(len(todo), 1))} process(es) …")
+        procs = min(num_workers(n_workers), num_workers(), max(len(todo), 1))   # never more than the cores, or the chunks to do
+        if n_workers and n_workers > procs: say(verbose, f"note: --workers {n_workers} is more than the {len(todo)} chunk(s) to do on {num_workers()} core(s): using {procs}")
+        say(verbose, f"Preparing {sum(len(chunks[i]) for i in todo)} faces in {len(todo)} chunk(s) on {procs} process(es) …")
         fn = partial(_prep_chunk, chunks=chunks, prep_one=prep_one, work=work, names=names)
-        try: _run_chunks(fn, chunks, todo, n_workers, verbose, t0)
+        try: _run_chunks(fn, chunks, todo, procs, verbose, t0)
         except (OSError, ChunkError) as e:
             for t in work.glob('.*.tmp'): t.unlink(missing_ok=True)   # a stopped worker's half-written chunk
             fix = f"free some space in {out.parent}" if getattr(e, 'errno', None) == errno.ENOSPC else "fix that"

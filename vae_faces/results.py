@@ -254,8 +254,8 @@ def sample_cli(ckpt:str='checkpoints/demo/best', # checkpoint directory (vae-fac
     "Decode draws of z into a grid of new faces: from the codes' fitted Gaussian where the checkpoint has one, else the prior."
     check_int('--n', n); check_int('--nrow', nrow); check_float('--temperature', temperature); check_int('--seed', seed, 0); check_device(device)
     out, ckpt = check_out_file('--out', out, ('.png',)), check_ckpt(ckpt)
-    latent = None if prior else load_latent(ckpt)
-    p = save_png(sample_grid(load_checkpoint(ckpt, device)[0], n, nrow, temperature, seed, latent), out)
+    model, s = load_checkpoint(ckpt, device); latent = None if prior else s['latent']
+    p = save_png(sample_grid(model, n, nrow, temperature, seed, latent), out)
     print(f"wrote {n} samples (temperature {temperature}, z from {'the Gaussian fitted to its codes, ' + LATENT_FILE if latent else 'the prior N(0, I)'}) to {p}")
     return p
 
@@ -275,11 +275,11 @@ METHODS = ('linear', 'slerp')
 def _morph(ckpt, out, dataset, root, split, idx, a, b, steps, fps, method, no_pingpong, scale, device,
            align=True, face_a=None, face_b=None, paste=False)->Path:
     "The work of `morph_cli`, once every option is checked."
-    model = load_checkpoint(ckpt, device)[0]
+    model, s = load_checkpoint(ckpt, device)
     size = model.cfg.img_size if getattr(model, 'cfg', None) else 64
     if dataset: xa, xb = _faces(dataset, root, split, idx)
     else:
-        frame, photo = load_frame(ckpt), read_photo(a) if paste else None   # photo a, read once where the morph goes back into it
+        frame, photo = s['frame'], read_photo(a) if paste else None   # photo a, read once where the morph goes back into it
         (xa, al, na), (xb, _, nb) = load_face(a, frame, size, align, face_a, photo), load_face(b, frame, size, align, face_b)
         for n in (na, nb):
             if n: print(f"note: {n}")
@@ -342,7 +342,7 @@ def reconstruct_cli(photos:Annotated[str, dict(nargs='+', metavar='PHOTO')], # p
     for v in photos: check_file('', v, 'pass a picture file (JPEG, PNG)')
     check_int('--face', face); check_int('--scale', scale, 1, 16); check_device(device)
     out, ckpt = check_out_file('--out', out, ('.png',)), check_ckpt(ckpt)
-    model, frame = load_checkpoint(ckpt, device)[0], load_frame(ckpt)
+    model, s = load_checkpoint(ckpt, device); frame = s['frame']
     size, rows = model.cfg.img_size if getattr(model, 'cfg', None) else 64, []
     for v in photos:
         x, _, note = load_face(v, frame, size, not no_align, face, img := read_photo(v))
