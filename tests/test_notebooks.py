@@ -27,7 +27,7 @@ _RUNNER = textwrap.dedent("""
 
 # Wall seconds of the quick runs in a `make test` from a fresh clone on 2 cores (two at a time, beside the rest): they
 # only order the runs, longest first; the last run's times, kept in pytest's cache, take precedence. Unlisted: 30 s.
-COST = {"11_commands": 280, "08_evaluate": 200, "08a_quality": 70, "10_discretized": 135, "09_masked": 105, "06_train": 45, "06a_train_command": 45, "05b_checkpoint": 12, "05a_device": 8, "02b_files": 6,
+COST = {"11_commands": 280, "08_evaluate": 200, "08a_quality": 70, "10_discretized": 135, "09_masked": 105, "06_train": 45, "06a_train_command": 50, "07a_watch": 25, "06b_distributed": 40, "05b_checkpoint": 12, "05a_device": 8, "02b_files": 6,
         "07_results": 40, "03b_celebamask": 36, "index": 34, "03c_celeba": 33, "02a_cli": 25, "03a_synthetic": 18,
         "00_elbo": 17, "03_data": 14, "03d_datasets": 13, "02_reparam": 13, "05_losses": 11, "03_prep": 11, "01_kl": 11,
         "04_model": 11, "12_recipe": 12, "13_rate_distortion": 60, "14_amortization": 60,

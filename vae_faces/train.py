@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #fc1b49f3
 from __future__ import annotations
-import math, time
+import io, math, time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -25,7 +25,7 @@ from .device import PRECISIONS, get_device, resolve_precision, autocast, set_see
 from .model import VAEConfig, evaluating, get_builder
 from .losses import recon_loss
 from .align import frame_of
-from .files import writing
+from .files import writing, write_json, write_atomic
 from .checkpoint import (save_checkpoint, read_checkpoint, load_weights, checkpoint_config,
                                   get_rng_state, set_rng_state, check_out, clear_checkpoints, checkpoint_summary)
 
@@ -34,7 +34,7 @@ __all__ = ['SCHEDULES', 'RESUME_FREE', 'elbo_draws', 'heldout_elbo', 'mean_se', 
            'CancelEpochException', 'CancelBatchException', 'NonFiniteLossError', 'Callback', 'run_cbs', 'adam',
            'Learner', 'SingleBatchCB', 'BetaCB', 'PrecisionCB', 'ChannelsLastCB', 'ValidateCB', 'NaNGuardCB',
            'ProgressCB', 'epoch_line', 'one_cycle', 'OneCycleCB', 'CheckpointCB', 'TrainConfig', 'config_diff',
-           'resume_from', 'run_config', 'train', 'plot_history']
+           'resume_from', 'run_config', 'plot_history', 'save_history', 'train']
 
 # %% ../nbs/06_train.ipynb #86236101
 def _on(b, device)->list: return [t.to(device, non_blocking=True) for t in (b if isinstance(b, (tuple, list)) else (b,))]
@@ -410,37 +410,6 @@ def run_config(ckpt)->TrainConfig|None:
     c = checkpoint_config(ckpt).get('train')
     return None if c is None else TrainConfig.from_dict(c)
 
-# %% ../nbs/06_train.ipynb #bdf2c690
-def train(cfg:TrainConfig, # the run
-          dsets:dict|None=None, # 'train' and 'valid' datasets (None: `cfg.datasets()`)
-          loss_func=None, # the loss (None: `recon_loss(cfg.likelihood, cfg.sigma)`)
-          valid_func=None, # (model, loader) -> held-out numbers (None: `heldout_elbo` with the loss's likelihood)
-          cbs=(), # more callbacks
-          resume:bool=False, force:bool=False, # continue the checkpoint in `cfg.out`; replace it
-          progress:bool=True, # progress bars (`ProgressCB`)
-         )->tuple: # (model in eval mode, history: per-step 'step', 'loss', 'nll', 'kl' and per-epoch 'valid')
-    "Train the model `cfg` describes: seed, build, fit with the callbacks `cfg` asks for, checkpoints in `cfg.out`."
-    if resume and cfg.out is None: raise ValueError('resume=True needs cfg.out, where the checkpoint is')
-    dev, dsets = get_device(cfg.device), dsets or cfg.datasets(('train', 'valid'))
-    set_seed(cfg.seed); model = cfg.build().to(dev)
-    if cfg.compile: model.compile()
-    loss, prec = loss_func or recon_loss(cfg.likelihood, cfg.sigma), resolve_precision(cfg.precision, dev)
-    dls = dataloaders({k: dsets[k] for k in ('train', 'valid') if k in dsets}, bs=cfg.bs, seed=cfg.seed, device=dev)
-    set_seed(cfg.seed)
-    cbs = [BetaCB(cfg.beta, cfg.kl_warmup), PrecisionCB(prec), ValidateCB(valid_func, cfg.seed, prec), NaNGuardCB(),
-           *([OneCycleCB()] if cfg.schedule == 'onecycle' else []), *([ChannelsLastCB()] if cfg.channels_last else []),
-           *([ProgressCB()] if progress else []), *([CheckpointCB(cfg.out, cfg.ckpt_every, force)] if cfg.out else []), *cbs]
-    learn = Learner(model, dls, loss, cfg.lr, cbs)
-    learn.meta = dict(train=cfg.to_dict(), data=dict(dataset=cfg.dataset, frame=frame_of(dsets['train'])))
-    with writing(cfg.out) if cfg.out else nullcontext():   # one writer at a time (the files chapter)
-        if resume and (src := resume_from(cfg.out)) is not None:
-            if (was := run_config(src)) is not None and (d := config_diff(was, cfg)):
-                raise ValueError(f"{src} was trained with other settings: {', '.join(f'{k}={a!r} (now {b!r})' for k, (a, b) in d.items())}")
-            s = learn.load(src); print(f"resuming from {s['dir']}: epoch {learn.epoch}, batch {learn.iter}, step {learn.step}")
-        elif resume: print(f"note: {cfg.out} holds no checkpoint to continue; training from the start")
-        learn.fit(cfg.epochs)
-    return model.eval(), learn.history
-
 # %% ../nbs/06_train.ipynb #09b0d979
 def plot_history(history:dict, # from `train` or `Learner.fit`
                  figsize=(7, 2.4), dpi:int=80):
@@ -454,3 +423,45 @@ def plot_history(history:dict, # from `train` or `Learner.fit`
     b.set(xlabel='epoch', yscale='log'); b.legend(fontsize=7); b.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     return fig
+
+def save_history(out, # a training folder
+                 history:dict)->tuple: # (history.json, training.png)
+    "Write `history` to `out/history.json` and its curves (`plot_history`) to `out/training.png`, each atomically."
+    fig = plot_history(history); buf = io.BytesIO(); fig.savefig(buf, format='png'); plt.close(fig)
+    return write_json(Path(out)/'history.json', history), write_atomic(Path(out)/'training.png', buf.getvalue())
+
+# %% ../nbs/06_train.ipynb #bdf2c690
+def train(cfg:TrainConfig, # the run
+          dsets:dict|None=None, # 'train' and 'valid' datasets (None: `cfg.datasets()`)
+          loss_func=None, # the loss (None: `recon_loss(cfg.likelihood, cfg.sigma)`)
+          valid_func=None, # (model, loader) -> held-out numbers (None: `heldout_elbo` with the loss's likelihood)
+          cbs=(), # more callbacks
+          resume:bool=False, force:bool=False, # continue the checkpoint in `cfg.out`; replace it
+          progress:bool=True, # progress bars (`ProgressCB`)
+          distributed:bool=True, # under torchrun, train one model over its processes (the next chapter); False: this process alone
+         )->tuple: # (model in eval mode, history: per-step 'step', 'loss', 'nll', 'kl' and per-epoch 'valid')
+    "Train the model `cfg` describes: seed, build, fit with the callbacks `cfg` asks for, checkpoints in `cfg.out`."
+    from vae_faces.distributed import init_distributed, distributed_cbs, rank_device, DistEnv   # (it builds on this chapter)
+    if resume and cfg.out is None: raise ValueError('resume=True needs cfg.out, where the checkpoint is')
+    dev, env = init_distributed(cfg.device, cfg.bs) if distributed else (rank_device(cfg.device), DistEnv())
+    dsets, main = dsets or cfg.datasets(('train', 'valid')), env.rank == 0   # rank 0: the one process that writes and prints
+    set_seed(cfg.seed); model = cfg.build().to(dev)
+    if cfg.compile: model.compile()
+    loss, prec = loss_func or recon_loss(cfg.likelihood, cfg.sigma), resolve_precision(cfg.precision, dev)
+    dls = dataloaders({k: dsets[k] for k in ('train', 'valid') if k in dsets}, bs=cfg.bs, seed=cfg.seed, device=dev)
+    set_seed(cfg.seed)
+    cbs = [BetaCB(cfg.beta, cfg.kl_warmup), PrecisionCB(prec), ValidateCB(valid_func, cfg.seed, prec), NaNGuardCB(),
+           *([OneCycleCB()] if cfg.schedule == 'onecycle' else []), *([ChannelsLastCB()] if cfg.channels_last else []),
+           *([ProgressCB()] if progress else []), *([CheckpointCB(cfg.out, cfg.ckpt_every, force)] if cfg.out else []), *cbs]
+    learn = Learner(model, dls, loss, cfg.lr, distributed_cbs(cbs, env))
+    learn.meta = dict(train=cfg.to_dict(), data=dict(dataset=cfg.dataset, frame=frame_of(dsets['train'])))
+    with writing(cfg.out) if cfg.out and main else nullcontext():   # one writer at a time (the files chapter)
+        if resume and (src := resume_from(cfg.out)) is not None:   # every rank loads it
+            if (was := run_config(src)) is not None and (d := config_diff(was, cfg)):
+                raise ValueError(f"{src} was trained with other settings: {', '.join(f'{k}={a!r} (now {b!r})' for k, (a, b) in d.items())}")
+            s = learn.load(src)
+            if main: print(f"resuming from {s['dir']}: epoch {learn.epoch}, batch {learn.iter}, step {learn.step}")
+        elif resume and main: print(f"note: {cfg.out} holds no checkpoint to continue; training from the start")
+        learn.fit(cfg.epochs)
+        if cfg.out and main: save_history(cfg.out, learn.history)
+    return model.eval(), learn.history

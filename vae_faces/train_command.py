@@ -12,11 +12,14 @@ import torch
 from fastcore.script import call_parse
 from .cli import UsageError, command, check_int, check_float, check_choice, check_device
 from .datasets import check_dataset
-from .device import PRECISIONS, get_device, resolve_precision, precision_warning
+from .device import PRECISIONS, resolve_precision, precision_warning
 from .model import VAEConfig
 from .losses import LOSSES
 from .checkpoint import check_out, write_latents, LATENT_FILE
+from contextlib import nullcontext
 from .files import writing
+from .distributed import dist_env, check_batch, rank_device, close_distributed
+from .watch import check_log, loggers
 from .train import TrainConfig, train, config_diff, run_config, resume_from
 
 # %% auto #0
@@ -25,7 +28,7 @@ __all__ = ['train_config', 'resume_check', 'train_cli']
 # %% ../nbs/06a_train_command.ipynb #59e7edc8
 def train_config(dataset='synthetic', root=None, out='checkpoints', n=20000, tiny=False, latent=None, beta=1.0,
                  likelihood='optimal-sigma', sigma=0.1, epochs=10, bs=32, lr=4e-3, kl_warmup=0, onecycle=True, device=None,
-                 seed=0, precision='auto', ckpt_every=None, **_)->TrainConfig:
+                 seed=0, precision='auto', ckpt_every=None, compile=False, **_)->TrainConfig:
     "The `TrainConfig` of `vae-faces-train`'s options, each checked first (a `UsageError` naming the option)."
     for name, v, lo in (('--n', n, 10), ('--latent', latent, 1), ('--epochs', epochs, 1), ('--bs', bs, 1), ('--seed', seed, 0),
                         ('--kl-warmup', kl_warmup, 0), ('--ckpt-every', ckpt_every, 1)): check_int(name, v, lo)
@@ -36,7 +39,7 @@ def train_config(dataset='synthetic', root=None, out='checkpoints', n=20000, tin
     return TrainConfig(dataset=dataset, root=check_dataset(dataset, root), n=n, model=model, likelihood=likelihood,
                        sigma=sigma if likelihood == 'gaussian' else None, beta=beta, kl_warmup=kl_warmup, lr=lr,
                        schedule='onecycle' if onecycle else 'constant', bs=bs, epochs=epochs, precision=precision, seed=seed,
-                       device=device, out=out, ckpt_every=ckpt_every)
+                       device=device, out=out, ckpt_every=ckpt_every, compile=compile)
 
 # %% ../nbs/06a_train_command.ipynb #aa7abe32
 _FLAGS = dict(kl_warmup='--kl-warmup', builder_kwargs=None, builder=None, channels_last=None)
@@ -83,22 +86,32 @@ def train_cli(dataset:str='synthetic', # 'synthetic', 'celebamask' or 'celeba'
               resume:bool=False, # continue the checkpoint in OUT (from OUT/last) up to --epochs
               force:bool=False, # replace a checkpoint already in OUT (without it, OUT must not hold one)
               ckpt_every:int=None, # also save OUT/last every this many steps
+              log:str=None, # watch the run: tensorboard, wandb or both (tensorboard,wandb), in OUT/tensorboard and OUT/wandb
+              compile:bool=False, # torch.compile the model: it takes a while at the start, and pays off on long runs (see bench/)
               quiet:bool=False, # no progress bars
              ):
-    "Train a VAE on faces and write safetensors checkpoints."
-    check_int('--threads', threads, 1); cfg = train_config(**locals())
+    "Train a VAE on faces and write safetensors checkpoints; under torchrun, one model over its processes."
+    check_int('--threads', threads, 1); logs = check_log(log); cfg = train_config(**locals()); env = dist_env()
+    try: check_batch(bs, env.world)
+    except ValueError as e: raise UsageError(f"--bs: {e}") from None
     check_out(out, resume, force); resume_check(cfg, resume)
-    dsets, dev = cfg.datasets(('train', 'valid')), get_device(device)
+    dsets, dev, main = cfg.datasets(('train', 'valid')), rank_device(device, env), env.rank == 0   # rank 0 alone writes and prints
     if bs > (nt := len(dsets['train'])): raise UsageError(f"--bs {bs} is more than the {nt} training faces: pass --bs {nt} or less")
     if threads: torch.set_num_threads(threads)
-    if w := precision_warning(precision, device): print(f"warning: {w}", file=sys.stderr)
+    if main and (w := precision_warning(precision, device)): print(f"warning: {w}", file=sys.stderr)
     prec = resolve_precision(precision, dev) + (' (auto)' if precision == 'auto' else '')
-    print(f"{dataset}: {nt} train / {len(dsets['valid'])} valid faces; "
-          f"{sum(p.numel() for p in cfg.build().parameters()):,} parameters; {dev}, {prec}")
-    with writing(out):   # one writer at a time: training and the codes' Gaussians
-        model, h = train(cfg, dsets, resume=resume, force=force, progress=not quiet)
-        write_latents(out, dsets['train'], device=device)
-    print(f"checkpoints: {Path(out)/'last'} and {Path(out)/'best'}, each with the Gaussian of its codes ({LATENT_FILE}, for vae-faces-sample)")
+    if main: print(f"{dataset}: {nt} train / {len(dsets['valid'])} valid faces; {sum(p.numel() for p in cfg.build().parameters()):,} "
+                   f"parameters; {dev}, {prec}" + (f"; {env.world} processes, {bs // env.world} faces of each batch apiece" if env.world > 1 else ''))
+    try:
+        with writing(out) if main else nullcontext():   # one writer at a time: training and the codes' Gaussians
+            model, h = train(cfg, dsets, cbs=loggers(logs, out, cfg.to_dict()) if main else [], resume=resume, force=force, progress=not quiet)
+            if main: write_latents(out, dsets['train'], device=dev)
+    finally: close_distributed()
+    if not main: return h
+    print(f"checkpoints: {Path(out)/'last'} and {Path(out)/'best'}, each with the Gaussian of its codes ({LATENT_FILE}, for vae-faces-sample); "
+          f"curves: {Path(out)/'training.png'} (numbers in history.json)")
+    if 'tensorboard' in logs: print(f"TensorBoard: tensorboard --logdir {Path(out)/'tensorboard'}")
+    if 'wandb' in logs: print(f"W&B: the run is in {Path(out)/'wandb'} (an offline run there uploads with `wandb sync`)")
     if v := (h['valid'][-1] if h['valid'] else None):
         print(f"validation after epoch {v['epoch']}: -ELBO {v['nelbo']:.2f} nats/image = nll {v['nll']:.2f} + kl {v['kl']:.2f}")
     return h
