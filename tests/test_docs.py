@@ -23,12 +23,13 @@ class _Imgs(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "img": self.srcs += [v for k, v in attrs if k == "src"]
 
-def _has_math(nb): return any(c["cell_type"] == "markdown" and re.search(r"\$[^$\s][^$]*\$", "".join(c["source"])) for c in nb["cells"])
+def _prose(c): return re.sub(r"```.*?```|`[^`\n]*`", "", "".join(c["source"]), flags=re.S)  # a markdown cell without its code
+
+def _has_math(nb): return any(c["cell_type"] == "markdown" and re.search(r"\$[^$\s][^$]*\$", _prose(c)) for c in nb["cells"])
 
 def _split_displays(nb):
     "`$$…$$` with a blank line inside, in markdown cells: Pandoc (Quarto) ends the paragraph there and shows the TeX raw."
-    md = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
-    md = [re.sub(r"```.*?```|`[^`\n]*`", "", s, flags=re.S) for s in md]
+    md = [_prose(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
     return [m.group() for s in md for m in re.finditer(r"\$\$.*?\$\$", s, re.S) if re.search(r"\n[ \t]*\n", m.group())]
 
 @pytest.mark.parametrize("nb", notebooks(), ids=lambda p: p.stem)

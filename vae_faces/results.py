@@ -25,11 +25,10 @@ from .model import VAEConfig, eval_mode, evaluating, LatentGaussian, fit_latent
 from .datasets import get_dataset, check_dataset
 from contextlib import nullcontext
 from .files import write_atomic, write_json, writing
-from .device import PRECISIONS, precision_warning
+from .device import PRECISIONS, precision_warning, get_device, resolve_precision
 from .checkpoint import load_checkpoint, check_ckpt, check_out, LATENT_FILE, load_latent, write_latents, load_frame
 from .data import dataloaders
 from .losses import recon_loss
-from .device import get_device, resolve_precision
 from .train import mean_se, TrainConfig, train, Learner, Callback, CancelFitException, PrecisionCB, heldout_elbo, run_config, resume_from
 from .align import read_photo, align_face, paste_back
 

@@ -48,7 +48,8 @@ class LogCB(Callback):
         self.x, self.seen = _faces(learn.dls.get('valid') or learn.dls['train'], self.n_psnr), {}
         self.open(learn)
     def before_epoch(self, learn): self.t = time.perf_counter()
-    def after_loss(self, learn): self.seen[learn.step] = (learn.opt.param_groups[0]['lr'], len(learn.batch[0]))
+    def after_loss(self, learn): # the step's lr, and its faces (of every process, under torchrun: the global batch)
+        self.seen[learn.step] = (learn.opt.param_groups[0]['lr'], getattr(learn.dls['train'], 'global_bs', None) or len(learn.batch[0]))
     def after_sync(self, learn):
         t, seen = time.perf_counter(), [self.seen.pop(s, (float('nan'), 0)) for s, _ in learn.synced]
         for (s, (loss, nll, kl)), (lr, _) in zip(learn.synced, seen):
