@@ -17,15 +17,16 @@ and how busy the machine's cores were with other processes meanwhile (timings on
 that).
 
 Then time to quality: the tutorial's recipe (its architecture, fp32, batch 32, constant Adam 1e-3, the reference loop)
-trains `--ttq-epochs` epochs and sets the target, its held-out negative ELBO; our loop with the demo's schedule
+trains `--ttq-epochs` epochs and sets the targets, its held-out negative ELBO and PSNR; our loop with the demo's schedule
 (one-cycle to 4e-3, batch 32, the precision above) and the Bernoulli likelihood the target is measured in trains
-one-cycle schedules of 1, 2, 3, ... epochs until one ends at or below the target, first the demo's model
+one-cycle schedules of 1, 2, 3, ... epochs until one reaches both, first the demo's model
 (`demo_config()`: the tutorial's layers at half width, a 32-dimensional latent), then the tutorial's own; the ratio of
 the training times is printed for each.
 
     python bench/train_bench.py                 # default: 4 epochs of 2304 faces, then time to quality; about 2 minutes on 2 idle cores (AVX-512 BF16)
     python bench/train_bench.py --epochs 2 --n-train 1024 --ttq-epochs 0 --profile
     python bench/train_bench.py --device cuda --n-train 16384 --epochs 2 --block 32   # on a GPU: more steps, bigger blocks
+    python bench/train_bench.py --dataset celeba --root data/celeba-64 --n-train 8000 --n-valid 1000 --epochs 1 --ttq-epochs 10   # real faces
 
 On a GPU both loops and both models run there; the reference moves each decoded batch to the GPU (`x.to(device)`, as the
 tutorial does), ours keeps the uint8 faces on the GPU (`ArrayLoader(device=...)`) and builds every batch there. Timings
@@ -44,7 +45,9 @@ from vae_faces.synthetic import SyntheticFaces
 from vae_faces.model import VAEConfig, build_vae
 from vae_faces.device import resolve_precision, bf16_native, autocast
 from vae_faces.train import Learner, Callback, CancelFitException, OneCycleCB, PrecisionCB, ChannelsLastCB, heldout_elbo
-from vae_faces.results import DEMO, demo_config
+from vae_faces.results import DEMO, demo_config, psnr
+from vae_faces.datasets import get_dataset, check_dataset
+from vae_faces.cli import UsageError
 
 # ---------------------------------------------------------------- the reference, as the tutorial writes it
 class PNGFaces(Dataset):
@@ -207,8 +210,10 @@ def profile_ours(model, loader, channels_last, precision, steps=4):
     for e in ev[:12]:
         print(f"  {e.key[:44]:44s} {e.self_cpu_time_total / steps / 1e3:7.2f} ms/step  {100 * e.self_cpu_time_total / tot:5.1f}%")
 
+def _psnr(model, vl): return psnr(model, vl.dataset.batch(np.arange(len(vl.dataset))))['psnr']
+
 def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32):
-    "Training seconds of the tutorial's recipe for `epochs` epochs, and of ours (one-cycle, 1, 2, ... epochs) to reach its -ELBO."
+    "Training seconds of the tutorial's recipe for `epochs` epochs, and of ours (one-cycle, 1, 2, ... epochs) to reach its -ELBO and PSNR."
     tl = ArrayLoader(tl.dataset, bs, shuffle=True, drop_last=True, seed=seed, device=tl.device)
     sampler = SameOrder(tl)
     rdl = DataLoader(PNGFaces(files), batch_size=bs, sampler=sampler, drop_last=True, num_workers=workers, generator=torch.Generator())
@@ -217,22 +222,23 @@ def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32
     for e in range(epochs):
         sampler.epoch = e
         for x in rdl: ref_step(ref, opt, x, losses)
-    sync(); t_ref, target = time.perf_counter() - t, heldout_elbo(ref, vl, seed=seed)['nelbo']
+    sync(); t_ref, target, target_db = time.perf_counter() - t, heldout_elbo(ref, vl, seed=seed)['nelbo'], _psnr(ref, vl)
     print(f"\ntime to quality: the tutorial's recipe (reference loop, its model, fp32, batch {bs}, constant Adam 1e-3) trains {epochs} "
-          f"epochs in {t_ref:.1f} s to a held-out -ELBO of {target:.2f} nats/image, the target")
+          f"epochs in {t_ref:.1f} s to a held-out -ELBO of {target:.2f} nats/image (an estimate: {vl.dataset.__len__()} faces, "
+          f"one draw of z each) and a held-out PSNR of {target_db:.2f} dB: the targets")
     assert DEMO.bs == bs and DEMO.schedule == 'onecycle'
     models = {"the demo's model (demo_config(): half width, latent 32)": demo_config(),
               "the tutorial's model (VAEConfig())": VAEConfig()}
     print(f"ours: our loop ({prec}), the demo's schedule (one-cycle to {DEMO.lr:g}, batch {bs}) and the Bernoulli "
-          f"likelihood the target is measured in; 1, 2, ... epochs until one ends at or below the target")
+          f"likelihood the target is measured in; 1, 2, ... epochs until one ends at or below the -ELBO and at or above the PSNR")
     for name, cfg in models.items():
         for e in range(1, epochs + 1):
             torch.manual_seed(seed)
             learn = Learner(build_vae(cfg).to(DEV), dict(train=tl), lr=DEMO.lr, cbs=[*our_cbs(prec, cl), OneCycleCB()])
             sync(); t = time.perf_counter(); learn.fit(e); sync(); secs = time.perf_counter() - t
-            v = heldout_elbo(learn.model, vl, seed=seed)['nelbo']
-            print(f"  {name}, {e} epoch{'s' * (e > 1)}: {secs:.1f} s, held-out -ELBO {v:.2f}")
-            if v <= target: break
+            v, db = heldout_elbo(learn.model, vl, seed=seed)['nelbo'], _psnr(learn.model, vl)
+            print(f"  {name}, {e} epoch{'s' * (e > 1)}: {secs:.1f} s, held-out -ELBO {v:.2f}, PSNR {db:.2f} dB")
+            if v <= target and db >= target_db: break
         else: print(f"time to quality, {name}: not reached within {epochs} epochs"); continue
         print(f"time to quality, {name}: {secs:.1f} s against {t_ref:.1f} s, {t_ref / secs:.2f}x less"
               + (" (goal >= 4x)" if DEV.type == 'cpu' else ""))
@@ -253,7 +259,9 @@ def main(n_train:int=2304, # training images (36 batches of 64)
          profile:bool=False, # also print a torch.profiler summary of our step
          ttq_epochs:int=5, # epochs of the tutorial's recipe that set the time-to-quality target (0: skip that part)
          compile:bool=False, # our loop with `torch.compile` (the model's forward; its compile time is reported)
-         device:str='cpu'): # where both loops run: 'cpu' or a GPU ('cuda', 'cuda:1')
+         device:str='cpu', # where both loops run: 'cpu' or a GPU ('cuda', 'cuda:1')
+         dataset:str='synthetic', # the faces: 'synthetic' (drawn here), or a prepared cache of 'celeba' or 'celebamask' faces at --root
+         root:str=None): # the cache of --dataset celeba/celebamask (vae-faces-prep-celeba / vae-faces-prep)
     "Benchmark our training loop against a plain fp32 reference loop, interleaved in one run."
     global DEV
     if threads: torch.set_num_threads(threads)
@@ -265,18 +273,26 @@ def main(n_train:int=2304, # training images (36 batches of 64)
     if epochs * (n_train // bs) < 2 * block:
         sys.exit(f"error: --epochs {epochs} of --n-train {n_train} at --bs {bs} make fewer than two blocks of --block {block} steps; "
                  f"train more epochs or images, or use smaller blocks")
+    if dataset != 'synthetic':
+        try: check_dataset(dataset, root)
+        except UsageError as e: sys.exit(f"error: {e}")
     prec = resolve_precision(precision, DEV)
     meter = CPUMeter().start()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cpus, "
           f"load average {os.getloadavg()[0]:.2f}; device {DEV}" + (f" ({torch.cuda.get_device_name(DEV)})" if DEV.type == 'cuda' else ''))
-    n = n_train + n_valid
-    faces = SyntheticFaces(n, seed=seed)
-    idx = np.random.default_rng(seed).permutation(n)
-    train, valid = faces.subset(np.sort(idx[:n_train])), faces.subset(np.sort(idx[n_train:]))
+    if dataset == 'synthetic':
+        n = n_train + n_valid
+        faces = SyntheticFaces(n, seed=seed)
+        idx = np.random.default_rng(seed).permutation(n)
+        train, valid = faces.subset(np.sort(idx[:n_train])), faces.subset(np.sort(idx[n_train:]))
+    else:   # the cache's own split: the first --n-train of its training faces, the first --n-valid of its validation faces
+        tr, va = (get_dataset(dataset, root, split=s) for s in ('train', 'valid'))
+        n_train, n_valid = min(n_train, len(tr)), min(n_valid, len(va))
+        train, valid = tr.subset(range(n_train)), va.subset(range(n_valid))
     held = DEV if DEV.type == 'cuda' else None   # on a GPU our loop keeps the uint8 faces there
     tl, vl = ArrayLoader(train, bs, shuffle=True, drop_last=True, seed=seed, device=held), ArrayLoader(valid, 256)
     t = time.perf_counter(); files = write_pngs(train, Path(tempfile.mkdtemp(prefix='train_bench_')))
-    print(f"data: {n_train} train / {n_valid} held-out synthetic faces; {len(files)} PNGs written in "
+    print(f"data: {n_train} train / {n_valid} held-out {dataset} faces{f' from {root}' if root else ''}; {len(files)} PNGs written in "
           f"{time.perf_counter() - t:.1f}s")
     sampler = SameOrder(tl)
     # its own generator: a DataLoader otherwise draws its base seed from the global RNG, which also draws z
@@ -298,6 +314,7 @@ def main(n_train:int=2304, # training images (36 batches of 64)
         cl = r[True] > r[False]
         print(f"channels_last: {r[True]:.0f} img/s vs contiguous {r[False]:.0f} img/s -> {'on' if cl else 'off'}")
     else: cl = channels_last == 'on'
+    if compile: plain = max(ours_img_s(model, tl, cl, prec) for _ in range(2))   # our loop, not compiled: what compiling must beat
 
     ours, ref = copy.deepcopy(model), copy.deepcopy(model).to(DEV)
     if compile: ours.compile()   # in place: the state dict keeps its keys; compiled at the first step of block 0
@@ -329,8 +346,11 @@ def main(n_train:int=2304, # training images (36 batches of 64)
     t = time.perf_counter(); nb = sum(1 for _ in tl); sync(); mem = nb * bs / (time.perf_counter() - t)
 
     o, r = (statistics.median(ips[k][1:]) for k in ('ours', 'ref'))  # block 0 carries one-off warm-up costs
-    if compile: print(f"torch.compile: block 0 took {secs['ours'][0]:.1f} s, {secs['ours'][0] - block * bs / o:.1f} s more than a "
-                      f"block at the median rate: the compile time, paid once per run")
+    if compile:
+        csecs, gain = secs['ours'][0] - block * bs / o, n_train / plain - n_train / o   # compile time; seconds saved per epoch
+        print(f"torch.compile: block 0 took {secs['ours'][0]:.1f} s, {csecs:.1f} s more than a block at the median rate: the compile "
+              f"time, paid once per run; compiled {o:.0f} img/s against {plain:.0f} img/s not compiled, "
+              + (f"so it pays from {csecs / gain:.1f} epochs of {n_train} faces on" if gain > 0 else "so it never pays here"))
     ratios = [a / b for a, b in zip(ips['ours'][1:], ips['ref'][1:])]
     vo, vr = (heldout_elbo(m, vl, seed=seed)['nelbo'] for m in (ours, ref))
     print(f"\nthroughput (median over blocks 1+): ours {o:.0f} img/s, reference {r:.0f} img/s")
