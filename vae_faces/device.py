@@ -39,18 +39,17 @@ def bf16_speedup(device='cpu', n:int|None=None, reps:int=5)->float:
 
 @functools.cache
 def _bf16_speedup(device:str, n:int, reps:int)->float:
-    dev, secs = torch.device(device), {}
+    dev, dts = torch.device(device), (torch.float32, torch.bfloat16)
     g = torch.Generator(dev).manual_seed(0)               # its own numbers: timing never moves the global RNG
-    for dt in (torch.float32, torch.bfloat16):
-        a, b = (torch.randn(n, n, device=dev, dtype=dt, generator=g) for _ in range(2))
-        ts = []
-        for _ in range(reps + 1):
+    ab = {dt: [torch.randn(n, n, device=dev, generator=g).to(dt) for _ in range(2)] for dt in dts}
+    secs = {dt: [] for dt in dts}
+    for _ in range(reps + 1):   # the two kinds in turn: a burst of other work on the machine slows both, not one
+        for dt, (a, b) in ab.items():
             if dev.type == 'cuda': torch.cuda.synchronize(dev)
             t = time.perf_counter(); a @ b
             if dev.type == 'cuda': torch.cuda.synchronize(dev)
-            ts.append(time.perf_counter() - t)
-        secs[dt] = min(ts[1:])                              # the first product warms up
-    return secs[torch.float32] / secs[torch.bfloat16]
+            secs[dt].append(time.perf_counter() - t)
+    return min(secs[torch.float32][1:]) / min(secs[torch.bfloat16][1:])   # the first products warm up
 
 # %% ../nbs/05a_device.ipynb #02d84bf7
 def resolve_precision(precision:str, # 'fp32', 'bf16' or 'auto'
