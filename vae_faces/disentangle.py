@@ -118,9 +118,9 @@ def disentanglement_sweep(betas, seeds, # KL weights; training seeds
                           **kwargs)->dict: # passed to `beta_runs` (bs, lr, sigma, device)
     "{β: [one dict per seed: the rate–distortion point and `disentanglement` scores on the test faces]}, keys as '%g' strings."
     x, f, out = dsets['test'][:], dsets['test'].factors, {}
-    for b, s, p, model in beta_runs(betas, seeds, dsets, cfg, epochs, **kwargs):
-        r = dict(seed=s, **{k: p[k] for k in ('rate', 'distortion', 'nelbo', 'collapse')}, **disentanglement(model, x, f, bins))
-        out.setdefault(b, []).append(dict(r, model=model) if keep else r)
+    def score(model, s): r = disentanglement(model, x, f, bins); return dict(r, model=model) if keep else r   # on the rank that trained it
+    for b, s, p, r in beta_runs(betas, seeds, dsets, cfg, epochs, score, **kwargs):
+        out.setdefault(b, []).append(dict(seed=s, **{k: p[k] for k in ('rate', 'distortion', 'nelbo', 'collapse')}, **r))
     return out
 
 def plot_sweep(sweep:dict, # from `disentanglement_sweep`

@@ -6,7 +6,7 @@ Docs: https://vae-faces.github.io/vae_faces/distributed.html.md"""
 
 # %% ../nbs/06b_distributed.ipynb #e1dd2d6d
 from __future__ import annotations
-import os
+import datetime, os
 from typing import NamedTuple
 import torch, torch.nn as nn, torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -17,7 +17,7 @@ from .train import Callback
 
 # %% auto #0
 __all__ = ['MAIN_ONLY', 'DistEnv', 'dist_env', 'check_batch', 'rank_device', 'init_distributed', 'close_distributed',
-           'ShardLoader', 'GlobalNoise', 'DistributedCB', 'distributed_cbs', 'rank_share']
+           'ShardLoader', 'GlobalNoise', 'DistributedCB', 'distributed_cbs', 'rank_share', 'to_cpu', 'rank_map']
 
 # %% ../nbs/06b_distributed.ipynb #a10c956e
 class DistEnv(NamedTuple):
@@ -137,3 +137,24 @@ def rank_share(items, # the whole list, in the same order on every rank
     "This rank's items of `items`: every `world`-th, from its `rank` on; all of them outside torchrun."
     env = env or dist_env()
     return list(items)[env.rank::env.world]
+
+# %% ../nbs/06b_distributed.ipynb #ccc7d591
+def to_cpu(o):
+    "`o` with every tensor and module in it (in dicts, lists and tuples) moved to the CPU."
+    if isinstance(o, (torch.Tensor, nn.Module)): return o.cpu()
+    if isinstance(o, dict): return {k: to_cpu(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(map(to_cpu, o)) if not hasattr(o, '_fields') else type(o)(*map(to_cpu, o))
+    return o
+
+def rank_map(fn, # item -> result (picklable: it travels to the other ranks)
+             items, # the whole list, in the same order on every rank
+             env:DistEnv|None=None, # (None: `dist_env()`)
+             wait:float=7 * 24 * 3600, # seconds a rank that finished waits for the others
+            )->list: # [fn(item) for item in items], on every rank
+    "`fn` of every item, each rank computing its `rank_share`; under torchrun every rank gets all the results (on the CPU)."
+    items, env = list(items), env or dist_env()
+    if env.world == 1: return [fn(x) for x in items]
+    mine = [to_cpu(fn(x)) for x in rank_share(items, env)]
+    if not dist.is_initialized(): dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=wait))
+    parts = [None] * env.world; dist.all_gather_object(parts, mine)
+    return [parts[i % env.world][i // env.world] for i in range(len(items))]

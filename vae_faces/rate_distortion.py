@@ -13,10 +13,11 @@ from .losses import ELBOLoss, recon_loss, dgauss_nll, nll_parts
 from .data import dataloaders
 from .model import VAEConfig
 from .train import mean_se, heldout_elbo, TrainConfig, train
+from .distributed import rank_map
 from .evaluate import encode_all, active_units, kl_per_dim
 
 # %% auto #0
-__all__ = ['RD_SETTINGS', 'FreeBitsLoss', 'rd_point', 'rd_sweep', 'beta_runs', 'plot_rd']
+__all__ = ['RD_SETTINGS', 'FreeBitsLoss', 'rd_point', 'rd_run', 'rd_sweep', 'beta_runs', 'plot_rd']
 
 # %% ../nbs/13_rate_distortion.ipynb #22675d35
 class FreeBitsLoss(ELBOLoss):
@@ -47,29 +48,34 @@ RD_SETTINGS = {'β = 0.25': dict(beta=0.25), 'β = 0.5': dict(beta=0.5), 'β = 1
                'β = 4': dict(beta=4.), 'β = 16': dict(beta=16.), 'β = 64': dict(beta=64.),
                'β = 1, KL warm-up': dict(beta=1., warmup=1/3), 'β = 64, free bits': dict(beta=64., free_bits=0.5)}
 
+def rd_run(setting:dict, # dict(beta=, warmup=, free_bits=), e.g. a value of `RD_SETTINGS`
+           dsets:dict, # 'train', 'valid' and 'test' datasets of faces
+           cfg:VAEConfig|None=None, epochs:int=3, bs:int=32, lr:float=4e-3, sigma:float=0.1, # model (None: `VAEConfig.tiny()`), training
+           seed:int=0, device=None, keep:bool=False)->dict: # keep: also return the model (under 'model')
+    "One VAE trained with the KL term of `setting`, by this process alone; its rate–distortion point on the test faces."
+    steps = epochs * len(dataloaders({'train': dsets['train']}, bs=bs)['train'])   # training steps in all
+    tc = TrainConfig(model=cfg or VAEConfig.tiny(), likelihood='gaussian', sigma=sigma, beta=setting.get('beta', 1.),
+                     kl_warmup=round(setting.get('warmup', 0) * steps), lr=lr, schedule='onecycle', bs=bs, epochs=epochs,
+                     precision='fp32', seed=seed, device=device)
+    fb = setting.get('free_bits')
+    model, _ = train(tc, dsets, loss_func=FreeBitsLoss(recon_loss('gaussian', sigma), fb) if fb else None, progress=False, distributed=False)
+    return dict(setting=setting, **rd_point(model, dsets['test'][:], sigma, seed), **(dict(model=model) if keep else {}))
+
 def rd_sweep(settings:dict, # {name: dict(beta=, warmup=, free_bits=)}, e.g. `RD_SETTINGS`
-             dsets:dict, # 'train', 'valid' and 'test' datasets of faces
-             cfg:VAEConfig|None=None, epochs:int=3, bs:int=32, lr:float=4e-3, sigma:float=0.1, # model (None: `VAEConfig.tiny()`), training
-             seed:int=0, device=None, keep:bool=False)->dict: # keep: also return each model (under 'model')
-    "One VAE per setting, trained alike but for its KL term; the rate–distortion point of each on the test faces."
-    out, steps = {}, epochs * len(dataloaders({'train': dsets['train']}, bs=bs)['train'])   # training steps in all
-    for name, s in settings.items():
-        tc = TrainConfig(model=cfg or VAEConfig.tiny(), likelihood='gaussian', sigma=sigma, beta=s.get('beta', 1.),
-                         kl_warmup=round(s.get('warmup', 0) * steps), lr=lr, schedule='onecycle', bs=bs, epochs=epochs,
-                         precision='fp32', seed=seed, device=device)
-        fb = s.get('free_bits')
-        model, _ = train(tc, dsets, loss_func=FreeBitsLoss(recon_loss('gaussian', sigma), fb) if fb else None, progress=False)
-        out[name] = dict(setting=s, **rd_point(model, dsets['test'][:], sigma, seed), **(dict(model=model) if keep else {}))
-    return out
+             dsets:dict, cfg:VAEConfig|None=None, epochs:int=3, **kwargs)->dict: # as for `rd_run` (bs, lr, sigma, seed, device, keep)
+    "{name: `rd_run` of its setting}: one VAE per setting, trained alike but for its KL term; under torchrun, one setting per rank."
+    return dict(zip(settings, rank_map(lambda s: rd_run(s, dsets, cfg, epochs, **kwargs), settings.values())))
 
 # %% ../nbs/13_rate_distortion.ipynb #5952ad92
 def beta_runs(betas, seeds, # KL weights; training seeds
-              dsets:dict, cfg:VAEConfig|None=None, epochs:int=3, **kwargs): # as for `rd_sweep` (bs, lr, sigma, device)
-    "Yield (β as a '%g' string, seed, rate–distortion point, the model in eval mode) for every β and seed, trained as `rd_sweep` trains."
-    for b in betas:
-        for s in seeds:
-            p = next(iter(rd_sweep({f'β = {b:g}': dict(beta=b)}, dsets, cfg, epochs, seed=s, keep=True, **kwargs).values()))
-            yield f'{b:g}', s, p, p.pop('model').eval()
+              dsets:dict, cfg:VAEConfig|None=None, epochs:int=3, # as for `rd_run`
+              score=None, # (model, seed) -> what to keep of the model instead of it (e.g. measures of it); None: the model
+              **kwargs)->list: # as for `rd_run` (bs, lr, sigma, device)
+    "[(β as a '%g' string, seed, rate–distortion point, the model in eval mode or its `score`)] for every β and seed, trained as `rd_sweep` trains."
+    def run(bs):
+        (b, s), p = bs, rd_run(dict(beta=bs[0]), dsets, cfg, epochs, seed=bs[1], keep=True, **kwargs)
+        m = p.pop('model').eval(); return f'{b:g}', s, p, m if score is None else score(m, s)
+    return rank_map(run, [(b, s) for b in betas for s in seeds])
 
 # %% ../nbs/13_rate_distortion.ipynb #d8c2d57c
 def plot_rd(points:dict, # from `rd_sweep`

@@ -30,10 +30,11 @@ def quality_sweep(betas, seeds, # KL weights; training seeds
                   n_fit:int=4096, keep:bool=False, **kwargs)->dict: # faces for the codes' Gaussian; keep the models; `beta_runs`' bs, lr, sigma, device
     "{β as '%g': [per seed: rate–distortion point, `scores` per temperature from the prior, `scores_fit` from the codes' Gaussian]}."
     real, out = dsets['test'][:], {}
-    for b, s, p, model in beta_runs(betas, seeds, dsets, cfg, epochs, **kwargs):
-        r = dict(p, seed=s, scores=temperature_scores(model, real, net, temperatures, reps, seed=s),
+    def score(model, s):   # on the rank that trained it
+        r = dict(scores=temperature_scores(model, real, net, temperatures, reps, seed=s),
                  scores_fit=sample_scores(model, real, net, 1.0, s, reps, prior=fit_latent(model, dsets['train'][:n_fit])))
-        out.setdefault(b, []).append(dict(r, model=model) if keep else r)
+        return dict(r, model=model) if keep else r
+    for b, s, p, r in beta_runs(betas, seeds, dsets, cfg, epochs, score, **kwargs): out.setdefault(b, []).append(dict(p, seed=s, **r))
     return out
 
 def plot_quality(sweep:dict, # from `quality_sweep`
