@@ -16,12 +16,15 @@ achieves, a per-layer profile of our step (forward + backward of each layer alon
 and how busy the machine's cores were with other processes meanwhile (timings on a shared machine are only as good as
 that).
 
-Then time to quality: the tutorial's recipe (its architecture, fp32, batch 32, constant Adam 1e-3, the reference loop)
-trains `--ttq-epochs` epochs and sets the targets, its held-out negative ELBO and PSNR; our loop with the demo's schedule
-(one-cycle to 4e-3, batch 32, the precision above) and the Bernoulli likelihood the target is measured in trains
-one-cycle schedules of 1, 2, 3, ... epochs until one reaches both, first the demo's model
-(`demo_config()`: the tutorial's layers at half width, a 32-dimensional latent), then the tutorial's own; the ratio of
-the training times is printed for each.
+Then time to quality: the tutorial's recipe (its architecture, the Bernoulli likelihood, fp32, batch 32, constant Adam
+1e-3, the reference loop) trains `--ttq-epochs` epochs and sets the targets, its held-out PSNR and its held-out negative
+ELBO in bits/dim of the 8-bit faces, under a discretized Gaussian around the decoder's means whose σ is fitted on 1000
+training faces: a code length, which the Bernoulli -ELBO of continuous pixels is not, and the same unit for models
+trained with other likelihoods. Our default recipe (`TrainConfig()`: the same architecture, the σ-VAE's optimal-σ
+Gaussian likelihood, measured at the σ it learned, one-cycle to 4e-3, batch 32, the precision above) in our loop trains
+one-cycle schedules of 1, 2, 3, ... epochs until one reaches both targets; the ratio of the training times is printed.
+`--ttq-bernoulli` does the same with our loop and schedule on the tutorial's Bernoulli likelihood: what the loop and
+schedule gain without the likelihood.
 
     python bench/train_bench.py                 # default: 4 epochs of 2304 faces, then time to quality; about 2 minutes on 2 idle cores (AVX-512 BF16)
     python bench/train_bench.py --epochs 2 --n-train 1024 --ttq-epochs 0 --profile
@@ -44,8 +47,11 @@ from vae_faces.data import ArrayLoader
 from vae_faces.synthetic import SyntheticFaces
 from vae_faces.model import VAEConfig, build_vae
 from vae_faces.device import resolve_precision, bf16_native, autocast
-from vae_faces.train import Learner, Callback, CancelFitException, OneCycleCB, PrecisionCB, ChannelsLastCB, heldout_elbo
-from vae_faces.results import DEMO, demo_config, psnr
+from vae_faces.train import Learner, Callback, CancelFitException, OneCycleCB, PrecisionCB, ChannelsLastCB, heldout_elbo, TrainConfig
+from vae_faces.losses import recon_loss, dgauss_nll, GAUSSIANS
+from vae_faces.evaluate import fit_shared_sigma, shared_sigma_nll
+from vae_faces.discretized import heldout_bpd
+from vae_faces.results import psnr
 from vae_faces.datasets import get_dataset, check_dataset
 from vae_faces.cli import UsageError
 
@@ -212,8 +218,16 @@ def profile_ours(model, loader, channels_last, precision, steps=4):
 
 def _psnr(model, vl): return psnr(model, vl.dataset.batch(np.arange(len(vl.dataset))))['psnr']
 
-def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32):
-    "Training seconds of the tutorial's recipe for `epochs` epochs, and of ours (one-cycle, 1, 2, ... epochs) to reach its -ELBO and PSNR."
+def _quality(model, vl, nll, seed)->tuple:
+    "Held-out -ELBO in bits/dim under `nll` (a discretized, normalised likelihood: a code length for every model alike) and PSNR."
+    return heldout_bpd(model, vl, nll, seed=seed)['bpd'], _psnr(model, vl)
+
+def _fitted(model, tl, seed, n=1000):
+    "A Bernoulli model's likelihood on the 256 levels: a discretized Gaussian around its means, σ fitted on `n` training faces."
+    return shared_sigma_nll(fit_shared_sigma(model, tl.dataset.batch(np.arange(min(n, len(tl.dataset)))), seed=seed))
+
+def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32, bernoulli=True):
+    "Training seconds of the tutorial's recipe for `epochs` epochs, and of ours (one-cycle, 1, 2, ... epochs) to reach its bits/dim and PSNR."
     tl = ArrayLoader(tl.dataset, bs, shuffle=True, drop_last=True, seed=seed, device=tl.device)
     sampler = SameOrder(tl)
     rdl = DataLoader(PNGFaces(files), batch_size=bs, sampler=sampler, drop_last=True, num_workers=workers, generator=torch.Generator())
@@ -222,25 +236,32 @@ def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32
     for e in range(epochs):
         sampler.epoch = e
         for x in rdl: ref_step(ref, opt, x, losses)
-    sync(); t_ref, target, target_db = time.perf_counter() - t, heldout_elbo(ref, vl, seed=seed)['nelbo'], _psnr(ref, vl)
-    print(f"\ntime to quality: the tutorial's recipe (reference loop, its model, fp32, batch {bs}, constant Adam 1e-3) trains {epochs} "
-          f"epochs in {t_ref:.1f} s to a held-out -ELBO of {target:.2f} nats/image (an estimate: {vl.dataset.__len__()} faces, "
-          f"one draw of z each) and a held-out PSNR of {target_db:.2f} dB: the targets")
-    assert DEMO.bs == bs and DEMO.schedule == 'onecycle'
-    models = {"the demo's model (demo_config(): half width, latent 32)": demo_config(),
-              "the tutorial's model (VAEConfig())": VAEConfig()}
-    print(f"ours: our loop ({prec}), the demo's schedule (one-cycle to {DEMO.lr:g}, batch {bs}) and the Bernoulli "
-          f"likelihood the target is measured in; 1, 2, ... epochs until one ends at or below the -ELBO and at or above the PSNR")
-    for name, cfg in models.items():
+    sync(); t_ref = time.perf_counter() - t
+    (target, target_db), own = _quality(ref, vl, _fitted(ref, tl, seed), seed), heldout_elbo(ref, vl, seed=seed)['nelbo']
+    print(f"\ntime to quality: the tutorial's recipe (reference loop, its model, Bernoulli, fp32, batch {bs}, constant Adam 1e-3) trains "
+          f"{epochs} epochs in {t_ref:.1f} s to a held-out -ELBO of {target:.4f} bits/dim and a held-out PSNR of {target_db:.2f} dB: the targets "
+          f"({len(vl.dataset)} faces, one draw of z each; bits/dim of the 8-bit faces under a discretized Gaussian around the decoder's means, "
+          f"its σ fitted on 1000 training faces: a code length, comparable between likelihoods. Its own Bernoulli -ELBO, {own:.2f} nats/image, "
+          f"is not one)")
+    d = TrainConfig()   # our default recipe
+    assert d.schedule == 'onecycle' and d.bs == bs and d.model == VAEConfig()
+    recipes = {f"our default recipe (TrainConfig(): the tutorial's model, {d.likelihood} likelihood, one-cycle to {d.lr:g}, batch {d.bs}, {prec})":
+                   (d.likelihood, d.lr)}
+    if bernoulli: recipes[f"our loop and schedule with the tutorial's model and Bernoulli likelihood (one-cycle to {d.lr:g}, batch {bs}, {prec})"] = ('bernoulli', d.lr)
+    print("ours: one-cycle schedules of 1, 2, ... epochs, each from the same initial weights, until one ends at or below the "
+          "bits/dim and at or above the PSNR")
+    for name, (lik, lr) in recipes.items():
         for e in range(1, epochs + 1):
-            torch.manual_seed(seed)
-            learn = Learner(build_vae(cfg).to(DEV), dict(train=tl), lr=DEMO.lr, cbs=[*our_cbs(prec, cl), OneCycleCB()])
+            torch.manual_seed(seed); loss = recon_loss(lik)
+            learn = Learner(build_vae(d.model).to(DEV), dict(train=tl), loss, lr=lr, cbs=[*our_cbs(prec, cl), OneCycleCB()])
             sync(); t = time.perf_counter(); learn.fit(e); sync(); secs = time.perf_counter() - t
-            v, db = heldout_elbo(learn.model, vl, seed=seed)['nelbo'], _psnr(learn.model, vl)
-            print(f"  {name}, {e} epoch{'s' * (e > 1)}: {secs:.1f} s, held-out -ELBO {v:.2f}, PSNR {db:.2f} dB")
+            nll = (lambda out, b, s=loss.sigma: dgauss_nll(out, b[0], s)) if lik in GAUSSIANS else _fitted(learn.model, tl, seed)
+            v, db = _quality(learn.model, vl, nll, seed)
+            print(f"  {name}, {e} epoch{'s' * (e > 1)}: {secs:.1f} s, held-out -ELBO {v:.4f} bits/dim, PSNR {db:.2f} dB"
+                  + (f" (σ = {loss.sigma:.4f})" if lik in GAUSSIANS else ''))
             if v <= target and db >= target_db: break
-        else: print(f"time to quality, {name}: not reached within {epochs} epochs"); continue
-        print(f"time to quality, {name}: {secs:.1f} s against {t_ref:.1f} s, {t_ref / secs:.2f}x less"
+        else: print(f"time to quality, {name.split(' (')[0]}: not reached within {epochs} epochs"); continue
+        print(f"time to quality, {name.split(' (')[0]}: {secs:.1f} s against {t_ref:.1f} s, {t_ref / secs:.2f}x less"
               + (" (goal >= 4x)" if DEV.type == 'cpu' else ""))
 
 # ---------------------------------------------------------------- main
@@ -258,6 +279,7 @@ def main(n_train:int=2304, # training images (36 batches of 64)
          precision:str='auto', # our loop: 'auto' (bf16 only where the CPU runs it natively and faster), 'fp32' or 'bf16'
          profile:bool=False, # also print a torch.profiler summary of our step
          ttq_epochs:int=5, # epochs of the tutorial's recipe that set the time-to-quality target (0: skip that part)
+         ttq_bernoulli:bool=False, # time to quality also of our loop and schedule with the tutorial's Bernoulli likelihood (what the loop alone gains)
          compile:bool=False, # our loop with `torch.compile` (the model's forward; its compile time is reported)
          device:str='cpu', # where both loops run: 'cpu' or a GPU ('cuda', 'cuda:1')
          dataset:str='synthetic', # the faces: 'synthetic' (drawn here), or a prepared cache of 'celeba' or 'celebamask' faces at --root
@@ -366,7 +388,7 @@ def main(n_train:int=2304, # training images (36 batches of 64)
           f"DataLoader alone takes {1e3 * bs / png:.0f} ms ({png:.0f} img/s; our in-memory batches: {mem:.0f} img/s)")
     layer_profile(model, next(iter(tl)), prec, cl, peak, 1e3 * bs / o)
     if profile: profile_ours(model, tl, cl, prec)
-    if ttq_epochs: time_to_quality(model, tl, vl, files, prec, cl, ttq_epochs, seed, workers)
+    if ttq_epochs: time_to_quality(model, tl, vl, files, prec, cl, ttq_epochs, seed, workers, bernoulli=ttq_bernoulli)
     busy = meter.others()
     print(f"\nother processes kept {'?' if busy is None else f'{100 * busy:.0f}%'} of the {os.cpu_count()} cores busy "
           f"during this run; load average at the end {os.getloadavg()[0]:.2f}")
