@@ -419,8 +419,10 @@ def plot_history(history:dict, # from `train` or `Learner.fit`
     v = [e for e in history['valid'] if 'nelbo' in e]
     a.plot([e['step'] for e in v], [e['nelbo'] for e in v], 'o-', ms=3, label='valid -ELBO')
     a.set(xlabel='step', ylabel='nats / image'); a.legend(fontsize=7)
-    for k in ('nll', 'kl'): b.plot([e['epoch'] for e in v], [e[k] for e in v], 'o-', ms=3, label=f'valid {k}')
-    b.set(xlabel='epoch', yscale='log'); b.legend(fontsize=7); b.xaxis.get_major_locator().set_params(integer=True)
+    ep = [e['epoch'] for e in v]   # the two parts on axes of their own: a Gaussian's NLL can be negative, and dwarfs the KL
+    b.plot(ep, [e['nll'] for e in v], 'o-', ms=3, c='C2'); b.set(xlabel='epoch', ylabel='valid nll (nats / image)')
+    c = b.twinx(); c.plot(ep, [e['kl'] for e in v], 's-', ms=3, c='C3'); c.set_ylabel('valid kl (nats / image)')
+    b.legend(b.get_lines() + c.get_lines(), ['valid nll', 'valid kl'], fontsize=7); b.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     return fig
 
