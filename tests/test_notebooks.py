@@ -11,7 +11,7 @@ import pytest
 from _project import ROOT, NBS, notebooks, slow
 from _background import Job
 
-TIMEOUT = 1800                                           # seconds a notebook may take
+TIMEOUT, SLOW_TIMEOUT = 1800, 4 * 3600                   # seconds a notebook may take (with its slow cells: real training)
 
 _RUNNER = textwrap.dedent("""
     import sys
@@ -20,7 +20,7 @@ _RUNNER = textwrap.dedent("""
     nb, slow = sys.argv[1], sys.argv[2] == '1'
     flags = get_config().tst_flags.split()
     skip = [f for f in flags if not (slow and f == 'slow')]
-    ok, secs = test_nb(nb, skip_flags=skip, force_flags=['slow'] if slow else [])
+    ok, secs = test_nb(nb, skip_flags=skip, force_flags=['slow'] if slow else [], cell_timeout=None if slow else 600)   # a slow cell may train for long
     print(f'{nb}: {secs:.1f}s')
     sys.exit(0 if ok else 1)
 """)
@@ -39,7 +39,7 @@ def _name(nb): return "nbs/" + nb.relative_to(NBS).as_posix()
 def background_jobs(items, config):
     "One job per selected notebook test (see tests/_background.py)."
     nbs = [i.callspec.params["nb"] for i in items if hasattr(i, "callspec")]
-    return [Job(_name(nb), [sys.executable, "-c", _RUNNER, str(nb), "1" if slow(config) else "0"], str(ROOT), TIMEOUT,
+    return [Job(_name(nb), [sys.executable, "-c", _RUNNER, str(nb), "1" if slow(config) else "0"], str(ROOT), SLOW_TIMEOUT if slow(config) else TIMEOUT,
                 COST.get(nb.relative_to(NBS).with_suffix("").as_posix(), 30)) for nb in nbs]
 
 @pytest.mark.parametrize("nb", notebooks(), ids=lambda p: str(p.relative_to(NBS)))
