@@ -22,7 +22,9 @@ ELBO in bits/dim of the 8-bit faces, under a discretized Gaussian around the dec
 training faces: a code length, which the Bernoulli -ELBO of continuous pixels is not, and the same unit for models
 trained with other likelihoods. Our default recipe (`TrainConfig()`: the same architecture, the σ-VAE's optimal-σ
 Gaussian likelihood, measured at the σ it learned, one-cycle to 4e-3, batch 32, the precision above) in our loop trains
-one-cycle schedules of 1, 2, 3, ... epochs until one reaches both targets; the ratio of the training times is printed.
+one-cycle schedules of 1, 2, 3, ... epochs until one reaches both targets; the ratio of the training times is printed,
+and beside it the same ratio from the epochs each needed and the two loops' speeds measured in alternating blocks at
+batch 32: the runs behind the clock times are minutes apart, and a shared machine's speed drifts between them.
 `--ttq-bernoulli` does the same with our loop and schedule on the tutorial's Bernoulli likelihood: what the loop and
 schedule gain without the likelihood.
 
@@ -224,7 +226,24 @@ def _quality(model, vl, nll, seed)->tuple:
 
 def _fitted(model, tl, seed, n=1000):
     "A Bernoulli model's likelihood on the 256 levels: a discretized Gaussian around its means, σ fitted on `n` training faces."
-    return shared_sigma_nll(fit_shared_sigma(model, tl.dataset.batch(np.arange(min(n, len(tl.dataset)))), seed=seed))
+    grid = np.geomspace(0.02, 0.5, 67)   # steps of 5% in σ (the default grid's 21% can cost a hundredth of a bit/dim)
+    return shared_sigma_nll(fit_shared_sigma(model, tl.dataset.batch(np.arange(min(n, len(tl.dataset)))), grid, seed=seed))
+
+def paired_rates(model, tl, rdl, sampler, prec, cl, loss, lr, blocks=8, n=12)->tuple:
+    "Img/s of our loop (with `loss`) and of the reference loop on copies of `model`, median over alternating blocks of `n` steps (after one each)."
+    stop = StopAfter(n)
+    learn = Learner(copy.deepcopy(model).to(DEV), dict(train=tl), loss, lr=lr, cbs=[*our_cbs(prec, cl), OneCycleCB(), stop])
+    ref = copy.deepcopy(model).train().to(DEV); opt, losses = torch.optim.Adam(ref.parameters(), lr=1e-3), []
+    def ref_batches():
+        for e in range(10 ** 6): sampler.epoch = e; yield from rdl
+    it, rates = ref_batches(), dict(ours=[], ref=[])
+    def ours_block(): stop.n = n; learn.fit(10 ** 6)
+    def ref_block():
+        for _ in range(n): ref_step(ref, opt, next(it), losses)
+    for k in range(blocks + 1):
+        for name, f in ((('ours', ours_block), ('ref', ref_block)) if k % 2 == 0 else (('ref', ref_block), ('ours', ours_block))):
+            sync(); t = time.perf_counter(); f(); sync(); rates[name].append(n * tl.bs / (time.perf_counter() - t))
+    return tuple(statistics.median(rates[k][1:]) for k in ('ours', 'ref'))   # block 0 warms up
 
 def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32, bernoulli=True):
     "Training seconds of the tutorial's recipe for `epochs` epochs, and of ours (one-cycle, 1, 2, ... epochs) to reach its bits/dim and PSNR."
@@ -263,6 +282,10 @@ def time_to_quality(model, tl, vl, files, prec, cl, epochs, seed, workers, bs=32
         else: print(f"time to quality, {name.split(' (')[0]}: not reached within {epochs} epochs"); continue
         print(f"time to quality, {name.split(' (')[0]}: {secs:.1f} s against {t_ref:.1f} s, {t_ref / secs:.2f}x less"
               + (" (goal >= 4x)" if DEV.type == 'cpu' else ""))
+        ro, rr = paired_rates(model, tl, rdl, sampler, prec, cl, recon_loss(lik), lr)
+        print(f"  the same, from the loops' speeds measured in alternating blocks of steps at batch {bs} (ours {ro:.0f} img/s, reference "
+              f"{rr:.0f} img/s: {ro / rr:.2f}x) and the epochs each needs ({e} against {epochs}): {epochs / e * ro / rr:.2f}x less; "
+              f"unlike the clock times above, run minutes apart, this does not move with the machine's speed between runs")
 
 # ---------------------------------------------------------------- main
 @call_parse

@@ -72,8 +72,8 @@ def beta_runs(betas, seeds, # KL weights; training seeds
               score=None, # (model, seed) -> what to keep of the model instead of it (e.g. measures of it); None: the model
               **kwargs)->list: # as for `rd_run` (bs, lr, sigma, device)
     "[(β as a '%g' string, seed, rate–distortion point, the model in eval mode or its `score`)] for every β and seed, trained as `rd_sweep` trains."
-    def run(bs):
-        (b, s), p = bs, rd_run(dict(beta=bs[0]), dsets, cfg, epochs, seed=bs[1], keep=True, **kwargs)
+    def run(item):
+        b, s = item; p = rd_run(dict(beta=b), dsets, cfg, epochs, seed=s, keep=True, **kwargs)
         m = p.pop('model').eval(); return f'{b:g}', s, p, m if score is None else score(m, s)
     return rank_map(run, [(b, s) for b in betas for s in seeds])
 
