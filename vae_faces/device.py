@@ -6,12 +6,13 @@ Docs: https://vae-faces.github.io/vae_faces/device.html.md"""
 
 # %% ../nbs/05a_device.ipynb #1c7e5a10
 from __future__ import annotations
-import functools, random, time
+import functools, platform, random, time
+from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'get_device', 'bf16_native', 'bf16_speedup', 'resolve_precision', 'precision_warning', 'autocast',
-           'set_seed']
+           'cpu_info', 'set_seed']
 
 # %% ../nbs/05a_device.ipynb #cb97123b
 def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps'...; None: the best available
@@ -73,6 +74,14 @@ def autocast(device:str|torch.device, # where the forward pass runs
     "A `torch.autocast` context: bf16 on `device` if `precision` is (or resolves to) 'bf16', else disabled."
     p = resolve_precision(precision, device)
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=p == 'bf16')
+
+# %% ../nbs/05a_device.ipynb #fd9892f4
+def cpu_info()->dict: # name: the CPU's model name (else the machine's kind); flags: which of avx2, avx512f, avx512_bf16, amx_bf16 it has
+    "The CPU a figure was measured on: its name and the instruction sets that decide its speed (from Linux's /proc/cpuinfo)."
+    p = Path('/proc/cpuinfo'); info = p.read_text().splitlines() if p.exists() else []
+    field = lambda k: next((l.split(':', 1)[1].strip() for l in info if l.startswith(k)), None)
+    flags = (field('flags') or '').split()
+    return dict(name=field('model name') or platform.machine(), flags=[f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16') if f in flags])
 
 # %% ../nbs/05a_device.ipynb #405e595b
 def set_seed(seed:int):
